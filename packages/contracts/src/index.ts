@@ -1,0 +1,4 @@
+export * from './messages.js';
+export * from './topics.js';
+export * from './job-agent.js';
+export * from './ingest.js';

@@ -1,0 +1,30 @@
+import type { MessageKind } from './messages.js';
+
+/**
+ * Unified namespace: plant-twin/v1/<plant>/<area>/<machine>/<kind>. Consumers subscribe with
+ * wildcards, e.g. `plant-twin/v1/plant1/+/+/#` for everything of one plant.
+ */
+export const topicRoot = 'plant-twin/v1';
+
+export interface TopicParts {
+  plantId: string;
+  areaId: string;
+  machineId: string;
+  kind: MessageKind;
+}
+
+export function machineTopic(p: TopicParts): string {
+  return `${topicRoot}/${p.plantId}/${p.areaId}/${p.machineId}/${p.kind}`;
+}
+
+export function parseTopic(topic: string): TopicParts | null {
+  const parts = topic.split('/');
+  if (parts.length !== 6 || `${parts[0]}/${parts[1]}` !== topicRoot) return null;
+  const [, , plantId, areaId, machineId, kind] = parts as [string, string, string, string, string, MessageKind];
+  return { plantId, areaId, machineId, kind };
+}
+
+/** Subscription filter for every machine message of a plant. */
+export function plantFilter(plantId: string): string {
+  return `${topicRoot}/${plantId}/+/+/+`;
+}

@@ -1,0 +1,5 @@
+export * from './logger.js';
+export * from './env.js';
+export * from './shutdown.js';
+export * from './http.js';
+export * from './backoff.js';
