@@ -16,9 +16,10 @@ export type TagType = (typeof tagTypes)[number];
 /**
  * Roles tell the simulator what a tag carries and the machine pod how to normalise it into
  * the message contract (state changes, counters, alarms, job progress). Tags without a role
- * are process values.
+ * are process values. `clock` is the PLC's own clock (LREAL, ms since the Unix epoch, UTC): the pod
+ * stamps values with it, so a simulator running faster than real time yields machine-time history.
  */
-export const tagRoles = ['state', 'good_count', 'scrap_count', 'alarm_code', 'cycle_time', 'job_id', 'part_number', 'setpoint', 'heartbeat'] as const;
+export const tagRoles = ['state', 'good_count', 'scrap_count', 'alarm_code', 'cycle_time', 'job_id', 'part_number', 'setpoint', 'heartbeat', 'clock'] as const;
 export type TagRole = (typeof tagRoles)[number];
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be letters, digits, "-", "_" or "." (max 63)');

@@ -3,3 +3,4 @@ export * from './env.js';
 export * from './shutdown.js';
 export * from './http.js';
 export * from './backoff.js';
+export * from './tls.js';
