@@ -1,1 +1,1 @@
-export {};
+export { startEdgeBroker, type EdgeBroker } from './broker.js';

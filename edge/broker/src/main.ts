@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { createLogger, createServiceApp, listen, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
+import { Gauge } from 'prom-client';
+import { startEdgeBroker } from './broker.js';
+
+const env = readEnv(
+  z.object({
+    MQTT_PORT: portFromEnv.default(1883),
+    MQTT_HOST: z.string().default('0.0.0.0'),
+    BROKER_HEALTH_PORT: portFromEnv.optional(),
+  }),
+);
+const log = createLogger('edge-broker');
+const atExit = onShutdown(log);
+const broker = await startEdgeBroker({ port: env.MQTT_PORT, host: env.MQTT_HOST, log });
+atExit(() => broker.close());
+if (env.BROKER_HEALTH_PORT !== undefined) {
+  const { app, registry, finish } = createServiceApp({ log, ready: () => true });
+  new Gauge({ name: 'mqtt_connected_clients', help: 'MQTT clients connected to the edge broker', registers: [registry], collect() { this.set(broker.clients()); } });
+  finish();
+  const server = await listen(app, env.BROKER_HEALTH_PORT);
+  atExit(() => new Promise<void>((r) => server.close(() => r())));
+}
+log.info({ port: broker.port }, 'edge broker listening');
