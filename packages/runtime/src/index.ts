@@ -4,3 +4,4 @@ export * from './shutdown.js';
 export * from './http.js';
 export * from './backoff.js';
 export * from './tls.js';
+export * from './secret-hash.js';

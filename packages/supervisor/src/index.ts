@@ -1,1 +1,3 @@
-export {};
+export * from './deployment.js';
+export * from './local.js';
+export { ProcessSupervisor, type RunningProgram, type SupervisorOptions } from './process-supervisor.js';

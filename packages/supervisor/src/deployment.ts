@@ -1,0 +1,175 @@
+import type { Plant } from '@plant-twin/plant-model';
+
+/**
+ * What each program of the plant gets: one function from plant model (+ site file) to the
+ * environment of every deployable. The local supervisor (`npm start`), the Kubernetes manifest
+ * renderer and the HIL suites all use it, so the three runtimes cannot drift apart.
+ */
+export type ProgramRole = 'simulators' | 'erp-sim' | 'broker' | 'machine-pod' | 'job-manager' | 'publisher' | 'cloud';
+
+export interface Program {
+  /** unique name: process name locally, Deployment/Service name in Kubernetes */
+  name: string;
+  role: ProgramRole;
+  /** workspace folder of the program; it runs `<dir>/dist/main.js` */
+  dir: string;
+  /** plain settings */
+  env: Record<string, string>;
+  /** env var name -> secret key; locally filled from the generated secrets, in Kubernetes from a Secret */
+  secretEnv: Record<string, string>;
+  /** HTTP port of health/ready/metrics (and the program's API), if any */
+  httpPort?: number;
+  /** the program serves HTTPS on httpPort */
+  https?: boolean;
+  /** edge node the program prefers (machine pods follow their machine's preferredNode) */
+  preferredNode?: string;
+  /** part of the real plant's edge (runs on the IPC127E nodes) or only of the simulated plant / cloud */
+  tier: 'edge' | 'sim' | 'cloud';
+  /** programs that should be ready before this one starts (locally; Kubernetes just retries) */
+  after: string[];
+}
+
+export interface Addressing {
+  /** host name other programs use to reach `program` */
+  host(program: string): string;
+  /** port of `program`'s service `kind` */
+  port(program: string, kind: 'http' | 'mqtt'): number;
+  /** folder for a program's persistent state */
+  dataDir(program: string): string;
+}
+
+export interface DeploymentOptions {
+  plantFile: string;
+  siteFile?: string;
+  addressing: Addressing;
+  seed: number;
+  speed: number;
+  /** run the simulators and ERP simulator (the simulated plant) */
+  simulate: boolean;
+  /** cloud serves HTTPS with these files (mounted), and the publisher trusts the CA file */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+  /** extra env merged into every program (e.g. LOG_LEVEL) */
+  common?: Record<string, string>;
+}
+
+export const podName = (machineId: string) => `pod-${machineId.toLowerCase()}`;
+
+/** Secret keys the deployment needs; generated locally, provided as a Kubernetes Secret on site. */
+export function secretKeys(plant: Plant): string[] {
+  const sql = plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [m.interface.passwordEnv] : []));
+  return ['POD_API_TOKEN', 'JM_API_TOKEN', 'ERP_USER', 'ERP_PASSWORD', 'EDGE_TOKEN', 'EDGE_CREDENTIALS', 'SIM_CONTROL_TOKEN', ...new Set(sql)];
+}
+
+export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Program[] {
+  const a = o.addressing;
+  const url = (p: string) => `http://${a.host(p)}:${a.port(p, 'http')}`;
+  const files: Record<string, string> = { PLANT_FILE: o.plantFile, ...(o.siteFile ? { SITE_FILE: o.siteFile } : {}), ...o.common };
+  const mqttUrl = `mqtt://${a.host('broker')}:${a.port('broker', 'mqtt')}`;
+  const sqlSecrets = Object.fromEntries(plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [[m.interface.passwordEnv, m.interface.passwordEnv]] : [])));
+  const programs: Program[] = [];
+
+  if (o.simulate) {
+    programs.push({
+      name: 'simulators',
+      role: 'simulators',
+      dir: 'simulators/machine-sim',
+      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')) },
+      secretEnv: { ...sqlSecrets, SIM_CONTROL_TOKEN: 'SIM_CONTROL_TOKEN' },
+      httpPort: a.port('simulators', 'http'),
+      tier: 'sim',
+      after: [],
+    });
+    programs.push({
+      name: 'erp-sim',
+      role: 'erp-sim',
+      dir: 'simulators/erp-sim',
+      env: { ...files, ERP_PORT: String(a.port('erp-sim', 'http')), ERP_SEED: String(o.seed), ERP_SPEED: String(o.speed), ERP_DATA_DIR: a.dataDir('erp-sim') },
+      secretEnv: { ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
+      httpPort: a.port('erp-sim', 'http'),
+      tier: 'sim',
+      after: [],
+    });
+  }
+
+  programs.push({
+    name: 'broker',
+    role: 'broker',
+    dir: 'edge/broker',
+    env: { ...o.common, MQTT_PORT: String(a.port('broker', 'mqtt')), BROKER_HEALTH_PORT: String(a.port('broker', 'http')) },
+    secretEnv: {},
+    httpPort: a.port('broker', 'http'),
+    tier: 'edge',
+    after: [],
+  });
+
+  for (const m of plant.machines) {
+    const name = podName(m.id);
+    programs.push({
+      name,
+      role: 'machine-pod',
+      dir: 'edge/machine-pod',
+      env: { ...files, MACHINE_ID: m.id, POD_PORT: String(a.port(name, 'http')), MQTT_URL: mqttUrl, STATE_DIR: a.dataDir(name) },
+      secretEnv: { POD_API_TOKEN: 'POD_API_TOKEN', ...(m.interface.type === 'sql' ? { [m.interface.passwordEnv]: m.interface.passwordEnv } : {}) },
+      httpPort: a.port(name, 'http'),
+      preferredNode: m.preferredNode,
+      tier: 'edge',
+      after: ['broker', ...(o.simulate ? ['simulators'] : [])],
+    });
+  }
+
+  programs.push({
+    name: 'job-manager',
+    role: 'job-manager',
+    dir: 'edge/job-manager',
+    env: {
+      ...files,
+      JM_PORT: String(a.port('job-manager', 'http')),
+      JM_DATA_DIR: a.dataDir('job-manager'),
+      ERP_URL: url('erp-sim'),
+      POD_URLS: JSON.stringify(Object.fromEntries(plant.machines.map((m) => [m.id, url(podName(m.id))]))),
+    },
+    secretEnv: { JM_API_TOKEN: 'JM_API_TOKEN', POD_API_TOKEN: 'POD_API_TOKEN', ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
+    httpPort: a.port('job-manager', 'http'),
+    tier: 'edge',
+    after: o.simulate ? ['erp-sim'] : [],
+  });
+
+  const cloudScheme = o.tls ? 'https' : 'http';
+  programs.push({
+    name: 'cloud',
+    role: 'cloud',
+    dir: 'cloud',
+    env: {
+      ...files,
+      CLOUD_PORT: String(a.port('cloud', 'http')),
+      CLOUD_DATA_DIR: a.dataDir('cloud'),
+      ...(o.tls ? { CLOUD_TLS_CERT_FILE: o.tls.certFile, CLOUD_TLS_KEY_FILE: o.tls.keyFile } : {}),
+      CLOUD_ADMIN_PASSWORD_FILE: `${a.dataDir('cloud')}/initial-admin-password`,
+    },
+    secretEnv: { EDGE_CREDENTIALS: 'EDGE_CREDENTIALS' },
+    httpPort: a.port('cloud', 'http'),
+    https: !!o.tls,
+    tier: 'cloud',
+    after: [],
+  });
+
+  programs.push({
+    name: 'publisher',
+    role: 'publisher',
+    dir: 'edge/publisher',
+    env: {
+      ...files,
+      MQTT_URL: mqttUrl,
+      CLOUD_URL: `${cloudScheme}://${a.host('cloud')}:${a.port('cloud', 'http')}`,
+      EDGE_ID: `${plant.plant.id}-edge`.toLowerCase(),
+      BUFFER_DIR: a.dataDir('publisher'),
+      PUB_PORT: String(a.port('publisher', 'http')),
+      ...(o.tls ? { CLOUD_CA_FILE: o.tls.caFile } : {}),
+    },
+    secretEnv: { EDGE_TOKEN: 'EDGE_TOKEN' },
+    httpPort: a.port('publisher', 'http'),
+    tier: 'edge',
+    after: ['broker'],
+  });
+  return programs;
+}

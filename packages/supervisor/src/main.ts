@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
+import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
+import { derivePlantDeployment, secretKeys, type Program } from './deployment.js';
+import { localAddressing, loadOrCreateLocalSecrets } from './local.js';
+import { ProcessSupervisor } from './process-supervisor.js';
+
+const help = `npm start [-- options]   run the whole simulated plant on this machine
+
+Options:
+  --seed <n>        simulator and ERP seed (default 1)
+  --speed <x>       simulated time factor, 1 = real time (default 1)
+  --plant <file>    plant model (default plant/plant.yaml)
+  --site <file>     site file (default plant/sites/local.yaml)
+  --run-dir <dir>   state, logs and generated secrets (default .run)
+  --fresh           delete the run directory first (new databases, new secrets)
+  -h, --help        this text
+
+Everything runs as child processes (simulators, ERP simulator, edge broker, eleven machine pods,
+job manager, data publisher, cloud) with the environment Kubernetes would give them; logs go
+to <run-dir>/logs/<program>.log. Ctrl-C stops everything.`;
+
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    speed: { type: 'string', default: '1' },
+    plant: { type: 'string', default: defaultPlantFile },
+    site: { type: 'string', default: localSiteFile },
+    'run-dir': { type: 'string', default: join(repoRoot, '.run') },
+    fresh: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log(help);
+  process.exit(0);
+}
+const seed = Number(args.seed), speed = Number(args.speed);
+if (!Number.isInteger(seed) || !(speed > 0)) {
+  console.error('--seed must be an integer and --speed a positive number');
+  process.exit(2);
+}
+
+const log = createLogger('supervisor');
+const runDir = resolve(args['run-dir']);
+if (args.fresh) rmSync(runDir, { recursive: true, force: true });
+const plantFile = resolve(args.plant), siteFile = resolve(args.site);
+const plant = loadPlant(plantFile, siteFile);
+
+const tlsDir = join(runDir, 'tls');
+if (!existsSync(join(tlsDir, 'cloud.crt'))) {
+  mkdirSync(tlsDir, { recursive: true });
+  const pair = await selfSignedTls('localhost');
+  writeFileSync(join(tlsDir, 'cloud.key'), pair.key, { mode: 0o600 });
+  writeFileSync(join(tlsDir, 'cloud.crt'), pair.cert);
+}
+const tls = { certFile: join(tlsDir, 'cloud.crt'), keyFile: join(tlsDir, 'cloud.key'), caFile: join(tlsDir, 'cloud.crt') };
+const edgeId = `${plant.plant.id}-edge`.toLowerCase();
+const secrets = await loadOrCreateLocalSecrets(runDir, secretKeys(plant), async (s) => ({
+  EDGE_CREDENTIALS: JSON.stringify({ [edgeId]: await hashSecret(s.EDGE_TOKEN!) }),
+}));
+
+const programs = derivePlantDeployment(plant, {
+  plantFile,
+  siteFile,
+  addressing: localAddressing(plant, runDir),
+  seed,
+  speed,
+  simulate: true,
+  tls,
+  common: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+});
+for (const p of programs) {
+  if (!existsSync(join(repoRoot, p.dir, 'dist/main.js'))) {
+    console.error(`${p.dir}/dist/main.js is missing: run npm run build`);
+    process.exit(1);
+  }
+}
+
+const sup = new ProcessSupervisor({ repoRoot, logDir: join(runDir, 'logs'), secrets, log, ca: readFileSync(tls.caFile, 'utf8') });
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping the plant ...');
+  await sup.stopAll();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+
+console.log(`starting ${programs.length} programs (seed ${seed}, speed ${speed}); logs in ${join(runDir, 'logs')}`);
+const started = new Map<string, Promise<boolean>>();
+const launch = (p: Program): Promise<boolean> => {
+  let s = started.get(p.name);
+  if (!s) {
+    s = (async () => {
+      // like Kubernetes, a dependency that is slow to become ready does not block forever
+      await Promise.all(p.after.map((d) => launch(programs.find((x) => x.name === d)!)));
+      sup.start(p);
+      return sup.waitReady(p, 90_000);
+    })();
+    started.set(p.name, s);
+  }
+  return s;
+};
+const ready = await Promise.all(programs.map(launch));
+if (stopping) process.exit(0);
+
+const url = (p: Program) => (p.httpPort ? `${p.https ? 'https' : 'http'}://127.0.0.1:${p.httpPort}` : '');
+console.log('');
+console.log('program            ready  url');
+programs.forEach((p, i) => console.log(`${p.name.padEnd(18)} ${(ready[i] ? 'yes' : 'NO').padEnd(6)} ${url(p)}`));
+const pwFile = programs.find((p) => p.role === 'cloud')!.env.CLOUD_ADMIN_PASSWORD_FILE!;
+if (existsSync(pwFile)) {
+  // shown once, as Jenkins does: the file is removed after printing
+  console.log(`\nfirst start: cloud user "admin", password ${readFileSync(pwFile, 'utf8').trim()} (change it after login; shown only now)`);
+  rmSync(pwFile);
+}
+const cloud = programs.find((p) => p.role === 'cloud')!;
+console.log(`\nPlant twin: ${url(cloud)}/  (self-signed certificate: ${tls.caFile})`);
+console.log('Ctrl-C stops the plant.');
