@@ -2,3 +2,4 @@ export * from './messages.js';
 export * from './topics.js';
 export * from './job-agent.js';
 export * from './ingest.js';
+export * from './erp.js';
