@@ -1,3 +1,4 @@
 export * from './deployment.js';
 export * from './local.js';
 export { ProcessSupervisor, type RunningProgram, type SupervisorOptions } from './process-supervisor.js';
+export * from './manifests.js';
