@@ -12,17 +12,17 @@ export const faultsSchema = z.strictObject({
   drop: rate.default(0),
   /** share of requests processed (a confirmation recorded) whose connection is then dropped unanswered */
   dropAfterCommit: rate.default(0),
+  /** share of requests processed whose answer is then held back for timeoutMs and the connection dropped (a slow ERP after commit) */
+  hangAfterCommit: rate.default(0),
   /** every request answered 503 (ERP down for maintenance) */
   down: z.boolean().default(false),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
 });
 export type Faults = z.output<typeof faultsSchema>;
 
-export type FaultDecision = 'none' | 'after';
-
 /**
  * Misbehaviour of the ERP's business endpoints, decided per request by a seeded random stream.
- * `after` means: do the work, then drop the connection without an answer.
+ * `after`: do the work, then drop the connection without an answer; `hang`: do the work, answer never.
  */
 export class FaultInjector {
   private readonly rng: Rng;
@@ -46,7 +46,8 @@ export class FaultInjector {
         return;
       }
       if (r < (edge += f.drop)) return void req.socket.destroy();
-      res.locals.fault = r < edge + f.dropAfterCommit ? 'after' : 'none';
+      res.locals.timeoutMs = f.timeoutMs;
+      res.locals.fault = r < (edge += f.dropAfterCommit) ? 'after' : r < edge + f.hangAfterCommit ? 'hang' : 'none';
       next();
     };
   }
@@ -55,5 +56,10 @@ export class FaultInjector {
 /** Answers unless the fault injector decided to drop the connection after the work was done. */
 export function reply(res: Response, status: number, body: unknown): void {
   if (res.locals.fault === 'after') return void res.req.socket.destroy();
+  if (res.locals.fault === 'hang') {
+    const timer = setTimeout(() => res.req.socket.destroy(), (res.locals.timeoutMs as number | undefined) ?? 30_000);
+    res.req.socket.once('close', () => clearTimeout(timer));
+    return;
+  }
   res.status(status).json(body);
 }

@@ -21,6 +21,7 @@ const env = readEnv(
     ERP_FAULT_TIMEOUT: rate.default(0),
     ERP_FAULT_DROP: rate.default(0),
     ERP_FAULT_DROP_AFTER: rate.default(0),
+    ERP_FAULT_HANG_AFTER: rate.default(0),
   }),
 );
 const log = createLogger('erp-sim');
@@ -41,6 +42,6 @@ const sim = await startErpSim({
     initialOrders: env.ERP_INITIAL_ORDERS,
     maxOpen: env.ERP_MAX_OPEN,
   },
-  faults: { error5xx: env.ERP_FAULT_5XX, timeout: env.ERP_FAULT_TIMEOUT, drop: env.ERP_FAULT_DROP, dropAfterCommit: env.ERP_FAULT_DROP_AFTER },
+  faults: { error5xx: env.ERP_FAULT_5XX, timeout: env.ERP_FAULT_TIMEOUT, drop: env.ERP_FAULT_DROP, dropAfterCommit: env.ERP_FAULT_DROP_AFTER, hangAfterCommit: env.ERP_FAULT_HANG_AFTER },
 });
 onShutdown(log)(() => sim.close());

@@ -1,0 +1,46 @@
+import { createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
+import { z } from 'zod';
+import { startJobManager } from './service.js';
+
+const podUrls = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"PRS-01": "http://…"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^[A-Z]{2,4}-\d{2}$/, 'keys must be machine ids like PRS-01'), z.url()));
+
+const env = readEnv(
+  z.object({
+    JM_PORT: portFromEnv.default(12100),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    JM_DATA_DIR: z.string().default('.data/job-manager'),
+    ERP_URL: z.url(),
+    ERP_USER: z.string().min(1),
+    POD_URLS: podUrls,
+    JM_SYNC_MS: z.coerce.number().int().min(50).default(2000),
+    JM_POLL_MS: z.coerce.number().int().min(50).default(1000),
+    JM_OUTBOX_MS: z.coerce.number().int().min(50).default(1000),
+    JM_MOVE_AFTER_MS: z.coerce.number().int().min(0).default(10_000),
+  }),
+);
+const log = createLogger('job-manager');
+const jm = await startJobManager({
+  log,
+  databaseUrl: env.DATABASE_URL,
+  dataDir: env.DATABASE_URL ? undefined : env.JM_DATA_DIR,
+  apiToken: requireSecret('JM_API_TOKEN'),
+  erp: { url: env.ERP_URL, user: env.ERP_USER, password: requireSecret('ERP_PASSWORD') },
+  pods: env.POD_URLS,
+  podToken: requireSecret('POD_API_TOKEN'),
+  port: env.JM_PORT,
+  syncMs: env.JM_SYNC_MS,
+  orchestrateMs: env.JM_POLL_MS,
+  outboxMs: env.JM_OUTBOX_MS,
+  moveAfterMs: env.JM_MOVE_AFTER_MS,
+});
+onShutdown(log)(() => jm.close());

@@ -1,0 +1,133 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { migrate, openDb } from '@plant-twin/db';
+import { createServiceApp, listen, type Logger } from '@plant-twin/runtime';
+import { Counter, Gauge } from 'prom-client';
+import { AgentClient } from './agent-client.js';
+import { mountApi } from './api.js';
+import { ErpClient } from './erp-client.js';
+import type { Db } from './lifecycle.js';
+import { every } from './loop.js';
+import { Orchestrator } from './orchestrator.js';
+import { OutboxSender, type OutboxHooks } from './outbox.js';
+import { migrations, type JobDatabase } from './schema.js';
+import { priorityThenDueDate, type Sequencer } from './sequencer.js';
+import { ErpSync } from './sync.js';
+
+export interface JobManagerOptions {
+  log: Logger;
+  /** postgres://… or undefined for PGlite */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory (omitted: in memory) */
+  dataDir?: string | undefined;
+  /** PostgreSQL schema for the tables (tests use one per test) */
+  schema?: string | undefined;
+  apiToken: string;
+  erp: { url: string; user: string; password: string; timeoutMs?: number };
+  /** machineId -> job agent base URL */
+  pods: Record<string, string>;
+  podToken: string;
+  port?: number;
+  host?: string;
+  syncMs?: number;
+  orchestrateMs?: number;
+  outboxMs?: number;
+  podTimeoutMs?: number;
+  /** dispatched-but-not-started jobs leave an unreachable pod after this long */
+  moveAfterMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  autoRelease?: boolean;
+  sequencer?: Sequencer;
+  outboxHooks?: OutboxHooks;
+}
+
+export interface JobManager {
+  url: string;
+  port: number;
+  db: Db;
+  orchestrator: Orchestrator;
+  /** run one pass of every loop now: sync, orchestrate, deliver */
+  step(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens (and migrates) the job database, starts the ERP sync, orchestrator and outbox loops and the REST API. */
+export async function startJobManager(opts: JobManagerOptions): Promise<JobManager> {
+  const { log } = opts;
+  const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}) });
+  const db = handle.db;
+  const applied = await migrate(db, migrations);
+  log.info({ kind: handle.kind, applied }, 'job database ready');
+
+  const erp = new ErpClient(opts.erp);
+  const agents = new Map(Object.entries(opts.pods).map(([m, url]) => [m, new AgentClient(m, url, opts.podToken, opts.podTimeoutMs ?? 5000)]));
+  const orchestrator = new Orchestrator(db, agents, log, opts.sequencer ?? priorityThenDueDate, { ...(opts.backoff ? { backoff: opts.backoff } : {}), moveAfterMs: opts.moveAfterMs ?? 10_000 });
+  const sync = new ErpSync(db, erp, log, opts.autoRelease ?? true);
+  const sender = new OutboxSender(db, erp, log, opts.outboxHooks, opts.backoff);
+
+  let lastSyncOk = false;
+  const { app, registry, finish } = createServiceApp({ log, ready: () => ({ ready: true, detail: { database: handle.kind, erpSync: lastSyncOk } }) });
+  const delivered = new Counter({ name: 'jm_confirmations_delivered_total', help: 'confirmations the ERP acknowledged', registers: [registry] });
+  new Gauge({
+    name: 'jm_jobs',
+    help: 'jobs by status',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const rows = await db.selectFrom('jobs').select(['status', db.fn.countAll<number>().as('n')]).groupBy('status').execute();
+      this.reset();
+      for (const r of rows) this.set({ status: r.status }, Number(r.n));
+    },
+  });
+  new Gauge({
+    name: 'jm_outbox_pending',
+    help: 'confirmations waiting for the ERP',
+    registers: [registry],
+    async collect() {
+      const r = await db.selectFrom('outbox').select(db.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirst();
+      this.set(Number(r?.n ?? 0));
+    },
+  });
+  mountApi(app, db, orchestrator, opts.apiToken);
+  finish();
+
+  const loops = [
+    every('erp-sync', opts.syncMs ?? 2000, async () => {
+      try {
+        await sync.runOnce();
+        lastSyncOk = true;
+      } catch (err) {
+        lastSyncOk = false;
+        throw err;
+      }
+    }, log),
+    every('orchestrator', opts.orchestrateMs ?? 1000, () => orchestrator.runOnce(), log),
+    every('outbox', opts.outboxMs ?? 1000, async () => delivered.inc((await sender.runOnce()).delivered), log),
+  ];
+
+  let server: Server;
+  try {
+    server = await listen(app, opts.port ?? 0, opts.host ?? '0.0.0.0');
+  } catch (err) {
+    await Promise.all(loops.map((l) => l.stop()));
+    await handle.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, pods: Object.keys(opts.pods).length }, 'job manager listening');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    db,
+    orchestrator,
+    async step() {
+      for (const l of loops) await l.kick();
+    },
+    async close() {
+      await Promise.all(loops.map((l) => l.stop()));
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await handle.close();
+    },
+  };
+}
