@@ -24,7 +24,7 @@ const ambientC = 20;
  * Non-REAL tags with a sim hint are not analog values: integer counters (DINT/DWORD) count machine
  * cycles, INT tags carry the tooling/program number of the current part, and an LREAL named
  * `energy` integrates the `power` tag (kWh). BOOL status bits are true while the machine is powered
- * and not in setup or maintenance (doors open, auto mode off). Setpoints hold what a client wrote.
+ * and not in setup or maintenance (doors open, auto mode off). Setpoints (and any writable tag) hold what a client wrote.
  */
 export class ProcessModel {
   private readonly level = new Map<string, number>();
@@ -41,7 +41,7 @@ export class ProcessModel {
   ) {
     this.lastT = startMs;
     for (const t of tags) {
-      if (t.role === 'setpoint') this.setpoints.set(t.name, t.sim?.running ?? t.sim?.idle ?? (t.type === 'bool' ? false : t.type === 'string' ? '' : 0));
+      if (t.role === 'setpoint' || t.writable) this.setpoints.set(t.name, t.sim?.running ?? t.sim?.idle ?? (t.type === 'bool' ? false : t.type === 'string' ? '' : 0));
       else if (t.sim && t.type === 'real') this.level.set(t.name, this.targetOf(t, 'idle', 0));
     }
   }
@@ -73,7 +73,7 @@ export class ProcessModel {
 
   /** The current value of a tag without a role (or a setpoint), noise included. */
   value(tag: Tag, ctx: ProcessContext): number | boolean | string {
-    if (tag.role === 'setpoint') return this.setpoints.get(tag.name)!;
+    if (this.setpoints.has(tag.name)) return this.setpoints.get(tag.name)!;
     if (tag.type === 'bool') return ctx.state !== 'off' && ctx.state !== 'setup' && ctx.state !== 'maintenance';
     if (!tag.sim) return tag.type === 'string' ? '' : 0;
     if (tag.type === 'real') {
