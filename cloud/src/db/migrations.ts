@@ -1,0 +1,49 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+// one statement per query: PGlite's extended protocol takes a single command at a time
+const up = (text: string): Migration => ({
+  up: async (db: Kysely<any>) => {
+    for (const statement of text.split(/;\s*\n/).map((x) => x.trim()).filter(Boolean)) await sql.raw(statement).execute(db);
+  },
+});
+
+/** Versioned schema; each entry runs once (packages/db migrate). Never edit an applied entry: add one. */
+export const cloudMigrations: Record<string, Migration> = {
+  '001_ingest': up(`
+    create table edge_batch (edge_id text not null, seq integer not null, received_at bigint not null, messages integer not null, stored integer not null, primary key (edge_id, seq));
+    create table message_seen (id text primary key, ts bigint not null);
+    create index message_seen_ts on message_seen (ts);
+    create table sample (machine_id text not null, tag text not null, ts bigint not null, num double precision, txt text, quality text not null);
+    create index sample_key on sample (machine_id, tag, ts);
+    create index sample_ts on sample (ts);
+    create table sample_1m (machine_id text not null, tag text not null, bucket bigint not null, min double precision not null, max double precision not null, sum double precision not null, count bigint not null, primary key (machine_id, tag, bucket));
+    create table sample_1h (machine_id text not null, tag text not null, bucket bigint not null, min double precision not null, max double precision not null, sum double precision not null, count bigint not null, primary key (machine_id, tag, bucket));
+    create table latest_value (machine_id text not null, tag text not null, ts bigint not null, num double precision, txt text, quality text not null, primary key (machine_id, tag));
+    create table state_event (machine_id text not null, ts bigint not null, state text not null, previous text, quality text not null, alarm_code integer, job_id text, part_number text);
+    create index state_event_key on state_event (machine_id, ts);
+    create table counter_event (machine_id text not null, ts bigint not null, good_delta integer not null, scrap_delta integer not null, good_total bigint not null, scrap_total bigint not null, job_id text, part_number text);
+    create index counter_event_key on counter_event (machine_id, ts);
+    create table alarm_event (machine_id text not null, ts bigint not null, code integer not null, text text not null, severity text not null, active boolean not null);
+    create index alarm_event_key on alarm_event (machine_id, code, ts);
+    create index alarm_event_ts on alarm_event (ts);
+    create table job_event (machine_id text not null, ts bigint not null, job_id text not null, event text not null, part_number text not null, quantity integer not null, good integer not null, scrap integer not null, message text);
+    create index job_event_key on job_event (machine_id, ts);
+    create table pod_event (machine_id text not null, ts bigint not null, status text not null, machine_connected boolean not null);
+    create index pod_event_key on pod_event (machine_id, ts);
+    create table machine_seen (machine_id text primary key, last_ts bigint not null);
+    create table oee_hour (machine_id text not null, bucket bigint not null, shift text not null, part text not null,
+      pbt_ms double precision not null, nodata_ms double precision not null, apt_ms double precision not null, setup_ms double precision not null,
+      fault_ms double precision not null, starved_ms double precision not null, blocked_ms double precision not null, idle_ms double precision not null,
+      off_ms double precision not null, maint_ms double precision not null, small_ms double precision not null, small_n integer not null,
+      produced bigint not null, good bigint not null, scrap bigint not null, ideal_ms double precision not null, ideal_good_ms double precision not null, unknown_qty bigint not null, nodata_qty bigint not null,
+      primary key (machine_id, bucket, shift, part));
+    create table oee_rolled (machine_id text not null, bucket bigint not null, primary key (machine_id, bucket));
+    create table meta (key text primary key, value text not null);
+  `),
+  '002_users': up(`
+    create table app_user (id serial primary key, username text not null unique, password_hash text not null, role text not null, disabled boolean not null default false, created_at bigint not null);
+    create table session (token_hash text primary key, user_id integer not null references app_user (id) on delete cascade, created_at bigint not null, expires_at bigint not null);
+    create table audit_log (id bigserial primary key, ts bigint not null, username text, action text not null, target text, detail text);
+    create index audit_log_ts on audit_log (ts);
+  `),
+};

@@ -1,0 +1,146 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { IngestAck, IngestBatch, MachineMessage, MessageOf } from '@plant-twin/contracts';
+import type { CloudTables } from '../db/schema.js';
+import { lockMachines } from '../oee/store.js';
+
+export interface StoreResult extends IngestAck {
+  /** the messages stored by this call (new, not seen before), in batch order: for the live push */
+  fresh: MachineMessage[];
+}
+
+const hourMs = 3_600_000;
+
+/**
+ * Stores one edge batch in one transaction: the batch key (edge id + seq) with its rows, so a
+ * resent batch is answered as a duplicate and never stored twice; messages already seen (by id,
+ * e.g. re-published by a pod after a restart) are skipped. One `INSERT … SELECT FROM unnest(…)`
+ * per table keeps ingestion fast on PGlite and PostgreSQL alike.
+ */
+export async function storeBatch(db: Kysely<CloudTables>, batch: IngestBatch, opts: { smallStopThresholdS: number; now?: number }): Promise<StoreResult> {
+  const now = opts.now ?? Date.now();
+  return db.transaction().execute(async (trx) => {
+    const inserted = await sql<{ seq: number }>`
+      insert into edge_batch (edge_id, seq, received_at, messages, stored) values (${batch.edgeId}, ${batch.seq}, ${now}, ${batch.messages.length}, 0)
+      on conflict do nothing returning seq`.execute(trx);
+    if (inserted.rows.length === 0) return { ack: await maxSeq(trx, batch.edgeId), duplicate: true, stored: 0, fresh: [] };
+
+    const fresh = await freshMessages(trx, batch.messages);
+    await insertMessages(trx, fresh, opts.smallStopThresholdS);
+    await sql`update edge_batch set stored = ${fresh.length} where edge_id = ${batch.edgeId} and seq = ${batch.seq}`.execute(trx);
+    return { ack: await maxSeq(trx, batch.edgeId), duplicate: false, stored: fresh.length, fresh };
+  });
+}
+
+async function maxSeq(trx: Transaction<CloudTables>, edgeId: string): Promise<number> {
+  const r = await sql<{ m: number | null }>`select max(seq) as m from edge_batch where edge_id = ${edgeId}`.execute(trx);
+  return Number(r.rows[0]?.m ?? 0);
+}
+
+async function freshMessages(trx: Transaction<CloudTables>, messages: MachineMessage[]): Promise<MachineMessage[]> {
+  // ids repeated inside one batch count once
+  const byId = new Map<string, MachineMessage>();
+  for (const m of messages) if (!byId.has(m.id)) byId.set(m.id, m);
+  const ids = [...byId.keys()];
+  const r = await sql<{ id: string }>`
+    insert into message_seen (id, ts) select * from unnest(${ids}::text[], ${ids.map((id) => byId.get(id)!.ts)}::bigint[])
+    on conflict do nothing returning id`.execute(trx);
+  const fresh = new Set(r.rows.map((x) => x.id));
+  return [...byId.values()].filter((m) => fresh.has(m.id));
+}
+
+function ofKind<K extends MachineMessage['kind']>(ms: MachineMessage[], kind: K): MessageOf<K>[] {
+  return ms.filter((m): m is MessageOf<K> => m.kind === kind);
+}
+
+/** Bulk inserts of fresh messages (exported for the benchmark's year generator). */
+export async function insertMessages(trx: Transaction<CloudTables> | Kysely<CloudTables>, fresh: MachineMessage[], smallStopThresholdS: number): Promise<void> {
+  await insertSamples(trx, ofKind(fresh, 'sample'));
+
+  const states = ofKind(fresh, 'state');
+  if (states.length) {
+    await sql`insert into state_event (machine_id, ts, state, previous, quality, alarm_code, job_id, part_number)
+      select * from unnest(${states.map((m) => m.machineId)}::text[], ${states.map((m) => m.ts)}::bigint[], ${states.map((m) => m.state)}::text[],
+        ${states.map((m) => m.previous)}::text[], ${states.map((m) => m.quality)}::text[], ${states.map((m) => m.alarmCode ?? null)}::integer[],
+        ${states.map((m) => m.jobId ?? null)}::text[], ${states.map((m) => m.partNumber ?? null)}::text[])`.execute(trx);
+  }
+  const counters = ofKind(fresh, 'counter');
+  if (counters.length) {
+    await sql`insert into counter_event (machine_id, ts, good_delta, scrap_delta, good_total, scrap_total, job_id, part_number)
+      select * from unnest(${counters.map((m) => m.machineId)}::text[], ${counters.map((m) => m.ts)}::bigint[], ${counters.map((m) => m.goodDelta)}::integer[],
+        ${counters.map((m) => m.scrapDelta)}::integer[], ${counters.map((m) => m.goodTotal)}::bigint[], ${counters.map((m) => m.scrapTotal)}::bigint[],
+        ${counters.map((m) => m.jobId ?? null)}::text[], ${counters.map((m) => m.partNumber ?? null)}::text[])`.execute(trx);
+  }
+  const alarms = ofKind(fresh, 'alarm');
+  if (alarms.length) {
+    await sql`insert into alarm_event (machine_id, ts, code, text, severity, active)
+      select * from unnest(${alarms.map((m) => m.machineId)}::text[], ${alarms.map((m) => m.ts)}::bigint[], ${alarms.map((m) => m.code)}::integer[],
+        ${alarms.map((m) => m.text)}::text[], ${alarms.map((m) => m.severity)}::text[], ${alarms.map((m) => m.active)}::boolean[])`.execute(trx);
+  }
+  const jobs = ofKind(fresh, 'job');
+  if (jobs.length) {
+    await sql`insert into job_event (machine_id, ts, job_id, event, part_number, quantity, good, scrap, message)
+      select * from unnest(${jobs.map((m) => m.machineId)}::text[], ${jobs.map((m) => m.ts)}::bigint[], ${jobs.map((m) => m.jobId)}::text[],
+        ${jobs.map((m) => m.event)}::text[], ${jobs.map((m) => m.partNumber)}::text[], ${jobs.map((m) => m.quantity)}::integer[],
+        ${jobs.map((m) => m.good)}::integer[], ${jobs.map((m) => m.scrap)}::integer[], ${jobs.map((m) => m.message ?? null)}::text[])`.execute(trx);
+  }
+  const pods = ofKind(fresh, 'pod');
+  if (pods.length) {
+    await sql`insert into pod_event (machine_id, ts, status, machine_connected)
+      select * from unnest(${pods.map((m) => m.machineId)}::text[], ${pods.map((m) => m.ts)}::bigint[], ${pods.map((m) => m.status)}::text[],
+        ${pods.map((m) => m.machineConnected)}::boolean[])`.execute(trx);
+  }
+
+  // what the machine's timeline knows up to, and which rolled-up OEE hours the new facts change
+  const lastSeen = new Map<string, number>();
+  const earliestFact = new Map<string, number>();
+  for (const m of fresh) {
+    lastSeen.set(m.machineId, Math.max(lastSeen.get(m.machineId) ?? 0, m.ts));
+    if (m.kind === 'state' || m.kind === 'counter' || m.kind === 'pod') earliestFact.set(m.machineId, Math.min(earliestFact.get(m.machineId) ?? Infinity, m.ts));
+  }
+  if (lastSeen.size) {
+    await sql`insert into machine_seen (machine_id, last_ts) select * from unnest(${[...lastSeen.keys()]}::text[], ${[...lastSeen.values()]}::bigint[])
+      on conflict (machine_id) do update set last_ts = greatest(machine_seen.last_ts, excluded.last_ts)`.execute(trx);
+  }
+  if (earliestFact.size) {
+    // a new state can turn an earlier stop into a small stop (or not): invalidate from one threshold before it
+    const machines = [...earliestFact.keys()].sort();
+    await lockMachines(trx, machines);
+    const from = machines.map((id) => Math.floor((earliestFact.get(id)! - smallStopThresholdS * 1000) / hourMs) * hourMs);
+    await sql`delete from oee_hour o using unnest(${machines}::text[], ${from}::bigint[]) as d(machine_id, bucket)
+      where o.machine_id = d.machine_id and o.bucket >= d.bucket`.execute(trx);
+    await sql`delete from oee_rolled o using unnest(${machines}::text[], ${from}::bigint[]) as d(machine_id, bucket)
+      where o.machine_id = d.machine_id and o.bucket >= d.bucket`.execute(trx);
+  }
+}
+
+async function insertSamples(trx: Transaction<CloudTables> | Kysely<CloudTables>, samples: MessageOf<'sample'>[]): Promise<void> {
+  if (!samples.length) return;
+  const machine: string[] = [], tag: string[] = [], ts: number[] = [], num: (number | null)[] = [], txt: (string | null)[] = [], quality: string[] = [];
+  for (const m of samples) {
+    for (const v of m.values) {
+      machine.push(m.machineId);
+      tag.push(v.name);
+      ts.push(v.ts);
+      num.push(typeof v.value === 'number' && Number.isFinite(v.value) ? v.value : typeof v.value === 'boolean' ? Number(v.value) : null);
+      txt.push(typeof v.value === 'string' ? v.value : null);
+      quality.push(v.quality);
+    }
+  }
+  await sql`insert into sample (machine_id, tag, ts, num, txt, quality)
+    select * from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${txt}::text[], ${quality}::text[])`.execute(trx);
+  // rollups keep only good numeric values: a stale or bad reading is not a measurement
+  for (const [table, size] of [['sample_1m', 60_000], ['sample_1h', hourMs]] as const) {
+    await sql`insert into ${sql.table(table)} (machine_id, tag, bucket, min, max, sum, count)
+      select m, t, ts - ts % ${size}, min(n), max(n), sum(n), count(*)
+      from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${quality}::text[]) as u(m, t, ts, n, q)
+      where q = 'good' and n is not null group by 1, 2, 3
+      on conflict (machine_id, tag, bucket) do update set min = least(${sql.table(table)}.min, excluded.min), max = greatest(${sql.table(table)}.max, excluded.max),
+        sum = ${sql.table(table)}.sum + excluded.sum, count = ${sql.table(table)}.count + excluded.count`.execute(trx);
+  }
+  await sql`insert into latest_value (machine_id, tag, ts, num, txt, quality)
+    select distinct on (m, t) m, t, ts, n, x, q
+    from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${txt}::text[], ${quality}::text[]) as u(m, t, ts, n, x, q)
+    order by m, t, ts desc
+    on conflict (machine_id, tag) do update set ts = excluded.ts, num = excluded.num, txt = excluded.txt, quality = excluded.quality
+    where excluded.ts >= latest_value.ts`.execute(trx);
+}

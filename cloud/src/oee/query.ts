@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely';
+import type { CloudTables } from '../db/schema.js';
+import { addFacts, emptyFacts, type OeeFacts } from './facts.js';
+import { groupFacts, kpisOf, type OeeKpis } from './kpi.js';
+import type { OeeModel } from './model.js';
+import { factsFromRaw, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts } from './store.js';
+
+export interface OeeQuery {
+  from: number;
+  to: number;
+  machineIds?: readonly string[];
+  /** false: recompute everything from the raw facts (the rollups must give the same answer) */
+  useRollups?: boolean;
+}
+
+export interface OeeBreakdown extends OeeKpis {
+  byShift: Record<string, OeeKpis>;
+  byPart: Record<string, OeeKpis>;
+  /** parts counted outside planned busy time (breaks, no shift): not part of the ratios */
+  outsidePlanned: { producedQuantity: number; goodQuantity: number; scrapQuantity: number };
+}
+
+export interface OeeReport {
+  from: number;
+  /** the requested end, cut at the latest data of the plant: time after it has not happened yet */
+  to: number;
+  plant: OeeBreakdown;
+  machines: Record<string, OeeBreakdown>;
+}
+
+function breakdown(rows: readonly GroupedFacts[]): OeeBreakdown {
+  const planned = rows.filter((r) => r.shift !== '');
+  const total = planned.reduce((acc, r) => addFacts(acc, r.facts), emptyFacts());
+  const outside = rows.filter((r) => r.shift === '').reduce((acc, r) => addFacts(acc, r.facts), emptyFacts());
+  const map = (m: Map<string, OeeFacts>) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, f]) => [k, kpisOf(f)]));
+  return {
+    ...kpisOf(total),
+    byShift: map(groupFacts(planned, (r) => r.shift, (r) => r.facts)),
+    byPart: map(groupFacts(planned, (r) => r.part || '(none)', (r) => r.facts)),
+    outsidePlanned: { producedQuantity: outside.produced, goodQuantity: outside.good, scrapQuantity: outside.scrap },
+  };
+}
+
+/**
+ * OEE over any range from stored facts: whole rolled-up hours come from oee_hour, everything else
+ * (range edges, hours not rolled up yet) is computed from the raw state, pod and counter messages
+ * with the same function, so both paths agree.
+ */
+export async function queryOee(db: Kysely<CloudTables>, model: OeeModel, q: OeeQuery): Promise<OeeReport> {
+  const machineIds = (q.machineIds ?? model.machineIds).filter((id) => model.machineIds.includes(id));
+  const seen = await lastSeen(db, model.machineIds);
+  const plantEnd = Math.max(0, ...seen.values());
+  const from = q.from;
+  const to = Math.max(from, Math.min(q.to, plantEnd));
+  const rows: GroupedFacts[] = [];
+  const covered = q.useRollups === false ? new Map<string, [number, number][]>() : await rolledSpans(db, machineIds, from, to);
+  if (q.useRollups !== false) rows.push(...(await rolledFacts(db, machineIds, from, to)));
+  for (const machineId of machineIds) {
+    for (const [a, b] of gaps(from, to, covered.get(machineId) ?? [])) {
+      const end = seen.get(machineId) ?? a;
+      for (const r of await factsFromRaw(db, model, machineId, a, b, end)) rows.push({ machineId, shift: r.shift, part: r.part, facts: r });
+    }
+  }
+  const machines: Record<string, OeeBreakdown> = {};
+  for (const id of machineIds) machines[id] = breakdown(rows.filter((r) => r.machineId === id));
+  return { from, to, plant: breakdown(rows), machines };
+}

@@ -1,0 +1,69 @@
+import { sql, type Kysely } from 'kysely';
+import type { CloudTables } from '../db/schema.js';
+import { oeeModelFingerprint, type OeeModel } from './model.js';
+import { factsFromRaw, gaps, hourMs, lastSeen, lockMachines, rolledSpans, writeRollup } from './store.js';
+
+/** Rolled-up hours are only trusted for the model they were computed with. */
+export async function resetRollupsIfModelChanged(db: Kysely<CloudTables>, model: OeeModel): Promise<boolean> {
+  const fp = oeeModelFingerprint(model);
+  const cur = await sql<{ value: string }>`select value from meta where key = 'oee_model'`.execute(db);
+  if (cur.rows[0]?.value === fp) return false;
+  await db.transaction().execute(async (trx) => {
+    await lockMachines(trx, model.machineIds);
+    await sql`delete from oee_hour`.execute(trx);
+    await sql`delete from oee_rolled`.execute(trx);
+    await sql`insert into meta (key, value) values ('oee_model', ${fp}) on conflict (key) do update set value = excluded.value`.execute(trx);
+  });
+  return true;
+}
+
+/** Recompute past periods (e.g. after correcting data): drops the rolled hours from `from` on. */
+export async function invalidateRollups(db: Kysely<CloudTables>, machineIds: readonly string[], from: number): Promise<void> {
+  const bucket = Math.floor(from / hourMs) * hourMs;
+  await db.transaction().execute(async (trx) => {
+    await lockMachines(trx, machineIds);
+    await sql`delete from oee_hour where machine_id = any(${[...machineIds]}::text[]) and bucket >= ${bucket}`.execute(trx);
+    await sql`delete from oee_rolled where machine_id = any(${[...machineIds]}::text[]) and bucket >= ${bucket}`.execute(trx);
+  });
+}
+
+/**
+ * Rolls up the OEE facts of closed hours: hours that end at least one small-stop threshold (and a
+ * minute) before the machine's latest message, so a stop still open at the edge is judged first.
+ * Returns how many hours it wrote; call repeatedly until 0 to catch up.
+ */
+export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: { maxHoursPerMachine?: number } = {}): Promise<number> {
+  const maxHours = opts.maxHoursPerMachine ?? 48;
+  const seen = await lastSeen(db, model.machineIds);
+  let written = 0;
+  for (const machineId of model.machineIds) {
+    const last = seen.get(machineId);
+    if (last === undefined) continue;
+    const first = await sql<{ ts: number | null }>`select least((select min(ts) from state_event where machine_id = ${machineId}), (select min(ts) from counter_event where machine_id = ${machineId})) as ts`.execute(db);
+    const firstTs = first.rows[0]?.ts;
+    if (firstTs === null || firstTs === undefined) continue;
+    const start = Math.floor(Number(firstTs) / hourMs) * hourMs;
+    const end = Math.floor((last - model.smallStopMs - 60_000) / hourMs) * hourMs;
+    if (end <= start) continue;
+    const todo = gaps(start, end, (await rolledSpans(db, [machineId], start, end)).get(machineId) ?? []);
+    let budget = maxHours;
+    for (const [a, b0] of todo) {
+      if (budget <= 0) break;
+      const b = Math.min(b0, a + budget * hourMs);
+      budget -= (b - a) / hourMs;
+      await db.transaction().execute(async (trx) => {
+        await lockMachines(trx, [machineId]);
+        // the lock is taken before reading, so facts committed by an ingest that invalidated these hours are seen
+        const still = await sql<{ n: number }>`select count(*)::int as n from oee_rolled where machine_id = ${machineId} and bucket >= ${a} and bucket < ${b}`.execute(trx);
+        if (Number(still.rows[0]?.n) > 0) return;
+        const lastNow = (await lastSeen(trx, [machineId])).get(machineId) ?? last;
+        const rows = await factsFromRaw(trx, model, machineId, a, b, lastNow);
+        const buckets: number[] = [];
+        for (let t = a; t < b; t += hourMs) buckets.push(t);
+        await writeRollup(trx, machineId, buckets, rows);
+        written += buckets.length;
+      });
+    }
+  }
+  return written;
+}
