@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
+import { createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
+import { startMachinePod } from './pod.js';
+
+const env = readEnv(
+  z.object({
+    MACHINE_ID: z.string().regex(/^[A-Z]{2,4}-\d{2}$/, 'must be a machine id like PRS-01'),
+    PLANT_FILE: z.string().min(1).default(defaultPlantFile),
+    SITE_FILE: z.string().min(1).optional(),
+    POD_PORT: portFromEnv.default(8080),
+    MQTT_URL: z.string().regex(/^mqtts?:\/\/.+/, 'must be an mqtt:// or mqtts:// URL').default('mqtt://127.0.0.1:11883'),
+    POD_API_TOKEN: z.string().min(16, 'secret not set or shorter than 16 characters (mount it from a Kubernetes Secret or export it)'),
+    STATE_DIR: z.string().min(1),
+    POD_REFRESH_S: z.coerce.number().positive().default(60),
+    POD_QUEUE_MAX: z.coerce.number().int().min(100).default(100_000),
+    /** plant id in topics, when it must differ from the plant model's (tests, staging) */
+    POD_TOPIC_PLANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/).optional(),
+  }),
+);
+
+const log = createLogger('machine-pod');
+const plant = loadPlant(env.PLANT_FILE, env.SITE_FILE);
+const pod = await startMachinePod({
+  plant,
+  machineId: env.MACHINE_ID,
+  mqttUrl: env.MQTT_URL,
+  apiToken: env.POD_API_TOKEN,
+  stateDir: env.STATE_DIR,
+  port: env.POD_PORT,
+  refreshMs: env.POD_REFRESH_S * 1000,
+  maxQueue: env.POD_QUEUE_MAX,
+  topicPlantId: env.POD_TOPIC_PLANT,
+  log,
+});
+onShutdown(log)(() => pod.stop());

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AgentJob, JobEvent } from '@plant-twin/contracts';
+import { machineById, type Plant } from '@plant-twin/plant-model';
+import { createLogger, createServiceApp, listen, type Logger } from '@plant-twin/runtime';
+import type { FileDriverOptions } from './drivers/file/driver.js';
+import type { SqlDriverOptions } from './drivers/sql/driver.js';
+import type { DriverContext, MachineDriver, MachineEvent } from './drivers/types.js';
+import { JobAgent } from './jobs/agent.js';
+import { jobAgentRouter } from './jobs/api.js';
+import { createPodMetrics } from './metrics.js';
+import { Normaliser } from './normalise.js';
+import { Publisher } from './publisher.js';
+
+export interface PodConfig {
+  plant: Plant;
+  machineId: string;
+  mqttUrl: string;
+  /** bearer token of the job agent API */
+  apiToken: string;
+  stateDir: string;
+  /** HTTP port (0 = any free port) */
+  port?: number;
+  host?: string;
+  /** environment holding the SQL password (the variable the plant model names) */
+  env?: NodeJS.ProcessEnv;
+  /** plant id in topics; defaults to the plant model's (tests use a unique one per run) */
+  topicPlantId?: string;
+  log?: Logger;
+  /** full refresh of every sample value at least this often */
+  refreshMs?: number;
+  /** bound of the outgoing queue (messages) */
+  maxQueue?: number;
+  file?: FileDriverOptions;
+  sql?: SqlDriverOptions;
+}
+
+export interface MachinePod {
+  machineId: string;
+  bootId: string;
+  port: number;
+  url: string;
+  ready(): boolean;
+  machineConnected(): boolean;
+  brokerConnected(): boolean;
+  queueDepth(): number;
+  agent: JobAgent;
+  stop(): Promise<void>;
+}
+
+async function createDriver(ctx: DriverContext, cfg: PodConfig): Promise<MachineDriver> {
+  // drivers are loaded on demand so a pod only pays (in RSS) for its own interface
+  switch (ctx.machine.interface.type) {
+    case 'file': {
+      const { FileDriver } = await import('./drivers/file/driver.js');
+      return new FileDriver(ctx, cfg.file);
+    }
+    case 'sql': {
+      const { SqlDriver } = await import('./drivers/sql/driver.js');
+      return new SqlDriver(ctx, cfg.env ?? process.env, cfg.sql);
+    }
+    case 's7':
+      throw new Error(`${ctx.machine.id}: the S7 driver adapter is not built yet (waiting for @plant-twin/s7-driver's poller)`);
+  }
+}
+
+/** Starts one machine pod in this process: driver, normaliser, MQTT publisher, job agent API, probes. */
+export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
+  if (!cfg.apiToken) throw new Error('the job agent API token (POD_API_TOKEN) is required');
+  const machine = machineById(cfg.plant, cfg.machineId);
+  const bootId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const log = (cfg.log ?? createLogger('machine-pod')).child({ machineId: machine.id, bootId });
+  mkdirSync(cfg.stateDir, { recursive: true });
+
+  let driver: MachineDriver | undefined;
+  let publisher: Publisher | undefined;
+  const machineConnected = () => driver?.connected() ?? false;
+  const brokerConnected = () => publisher?.connected() ?? false;
+  const ready = () => machineConnected() && brokerConnected();
+  const { app, registry, finish } = createServiceApp({ log, ready: () => ({ ready: ready(), detail: { machine: machineConnected(), broker: brokerConnected() } }) });
+  const metrics = createPodMetrics(registry, machine.id);
+
+  publisher = new Publisher({
+    url: cfg.mqttUrl, machineId: machine.id, areaId: machine.area, plantId: cfg.topicPlantId ?? cfg.plant.plant.id,
+    bootId, stateDir: cfg.stateDir, log, metrics, maxQueue: cfg.maxQueue, machineConnected,
+  });
+  const pub = publisher;
+  const normaliser = new Normaliser({ machine, stateDir: cfg.stateDir, log, metrics, refreshMs: cfg.refreshMs });
+
+  const publishJob = (job: AgentJob, event: JobEvent) => {
+    void pub.publish({ kind: 'job', ts: Date.now(), jobId: job.jobId, event, partNumber: job.partNumber, quantity: job.quantity, good: job.good, scrap: job.scrap, ...(job.message ? { message: job.message.slice(0, 200) } : {}) }, { durable: true }).catch(() => undefined);
+  };
+  let agent: JobAgent | undefined;
+  const ctx: DriverContext = {
+    machine, stateDir: cfg.stateDir, log, metrics,
+    emit: async (events: MachineEvent[], opts) => {
+      const bodies = normaliser.normalise(events);
+      await Promise.all(bodies.map((b) => pub.publish(b, opts)));
+    },
+    connection: (up, reason) => {
+      metrics.connected.set({ ...metrics.labels, target: 'machine' }, up ? 1 : 0);
+      if (up) {
+        metrics.reconnects.inc({ ...metrics.labels, target: 'machine' });
+        log.info('machine connected');
+      } else {
+        log.warn({ reason }, 'machine connection lost');
+        for (const b of normaliser.connectionLost()) void pub.publish(b, { durable: true }).catch(() => undefined);
+      }
+      void pub.publishPodStatus().catch(() => undefined);
+    },
+    jobUpdate: (u) => agent?.update(u),
+    currentJob: () => {
+      const job = agent?.current();
+      const spec = agent?.currentSpec();
+      return job && spec ? { spec, status: job.status, good: job.good, scrap: job.scrap } : undefined;
+    },
+  };
+  driver = await createDriver(ctx, cfg);
+  agent = new JobAgent({ machine, stateDir: cfg.stateDir, log, handshake: driver.jobs, publish: publishJob });
+  app.use(jobAgentRouter(agent, cfg.apiToken));
+  finish();
+
+  publisher.start();
+  await driver.start();
+  const server: Server = await listen(app, cfg.port ?? 0, cfg.host ?? '0.0.0.0');
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, interface: machine.interface.type }, 'machine pod started');
+
+  const drv = driver;
+  const theAgent = agent;
+  return {
+    machineId: machine.id,
+    bootId,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    ready,
+    machineConnected,
+    brokerConnected,
+    queueDepth: () => pub.queueDepth(),
+    agent: theAgent,
+    async stop() {
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      await drv.stop();
+      await pub.stop();
+      log.info('machine pod stopped');
+    },
+  };
+}

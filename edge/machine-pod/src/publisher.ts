@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { contractVersion, machineTopic, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
+import type { Logger } from '@plant-twin/runtime';
+import { Outbox, type OutboxEntry } from './outbox.js';
+import type { PodMetrics } from './metrics.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A message as the normaliser builds it; the publisher adds the envelope (v, id, machineId, seq). */
+export type MessageBody = DistributiveOmit<MachineMessage, 'v' | 'id' | 'machineId' | 'seq'>;
+
+export interface PublisherOptions {
+  url: string;
+  machineId: string;
+  areaId: string;
+  plantId: string;
+  bootId: string;
+  stateDir: string;
+  log: Logger;
+  metrics: PodMetrics;
+  /** queue bound: beyond it new samples are dropped (counted); events are always accepted */
+  maxQueue?: number;
+  /** messages handed to the MQTT client at once (the rest wait in the outbox) */
+  window?: number;
+  machineConnected: () => boolean;
+}
+
+/**
+ * Publishes the pod's messages with QoS 1, in order, through an outbox that keeps every accepted
+ * message until the broker acknowledges it (see Outbox). The retained `pod` topic says online on
+ * every connect; the broker publishes the retained last will (offline) if the pod vanishes.
+ */
+export class Publisher {
+  private client: MqttClient | undefined;
+  private readonly outbox: Outbox;
+  private seq = 0;
+  private inflight = 0;
+  private isConnected = false;
+  private stopped = false;
+  private readonly maxQueue: number;
+  private readonly window: number;
+
+  constructor(private readonly o: PublisherOptions) {
+    this.outbox = new Outbox(join(o.stateDir, 'outbox.jsonl'));
+    this.maxQueue = o.maxQueue ?? 100_000;
+    this.window = o.window ?? 100;
+    // seq 0 is the last will's; live messages start at 1
+    this.seq = 1;
+    if (this.outbox.restoredCount) o.log.info({ messages: this.outbox.restoredCount }, 'restored unacknowledged messages from the outbox');
+    this.updateDepth();
+  }
+
+  topic(kind: MessageKind): string {
+    return machineTopic({ plantId: this.o.plantId, areaId: this.o.areaId, machineId: this.o.machineId, kind });
+  }
+
+  start(): void {
+    const will: PodMessage = { ...this.envelope(0), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
+    const client = mqtt.connect(this.o.url, {
+      protocolVersion: 4,
+      clean: true,
+      clientId: `pod-${this.o.machineId}-${this.o.bootId}`,
+      reconnectPeriod: 1000,
+      connectTimeout: 5000,
+      will: { topic: this.topic('pod'), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on('connect', () => {
+      this.isConnected = true;
+      this.o.metrics.reconnects.inc({ ...this.o.metrics.labels, target: 'broker' });
+      this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 1);
+      this.o.log.info({ url: this.o.url }, 'connected to the broker');
+      void this.publishPodStatus();
+      this.pump();
+    });
+    client.on('close', () => {
+      if (this.isConnected) this.o.log.warn('broker connection lost; queueing');
+      this.isConnected = false;
+      this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 0);
+    });
+    client.on('error', (err) => this.o.log.warn({ err: err.message }, 'broker error'));
+  }
+
+  connected(): boolean {
+    return this.isConnected;
+  }
+
+  queueDepth(): number {
+    return this.outbox.entries.length;
+  }
+
+  /** Retained pod status; sent on every (re)connect and when the machine link changes. */
+  publishPodStatus(): Promise<void> {
+    return this.publish({ kind: 'pod', ts: Date.now(), status: 'online', machineConnected: this.o.machineConnected() }, { durable: false, retain: true });
+  }
+
+  /**
+   * Accepts a message: resolves when the broker has acknowledged it. `durable` journals it on disk
+   * first (for sources that cannot be read again); non-durable messages come from sources the
+   * driver re-reads after a restart (SQL rows, files) and so need no second copy.
+   */
+  publish(body: MessageBody, opts: { durable: boolean; retain?: boolean }): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('publisher stopped'));
+    if (body.kind === 'sample' && this.outbox.entries.length >= this.maxQueue) {
+      this.o.metrics.dropped.inc(this.o.metrics.labels);
+      return Promise.resolve();
+    }
+    const message = { ...this.envelope(this.seq++), ...body } as MachineMessage;
+    return new Promise<void>((resolve) => {
+      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, message, durable: opts.durable, waiters: [resolve], inflight: false };
+      this.outbox.push(entry);
+      this.updateDepth();
+      this.pump();
+    });
+  }
+
+  private envelope(seq: number) {
+    return { v: contractVersion, id: `${this.o.machineId}/${this.o.bootId}/${seq}`, machineId: this.o.machineId, seq };
+  }
+
+  private pump(): void {
+    const client = this.client;
+    if (!client || !this.isConnected) return;
+    for (const entry of this.outbox.entries) {
+      if (this.inflight >= this.window) break;
+      if (entry.inflight) continue;
+      entry.inflight = true;
+      this.inflight++;
+      client.publish(entry.topic, JSON.stringify(entry.message), { qos: 1, retain: entry.retain }, (err) => {
+        this.inflight--;
+        entry.inflight = false;
+        if (err) {
+          // the client gave it up (ended); it stays in the outbox for the next connection
+          if (!this.stopped) setTimeout(() => this.pump(), 500).unref();
+          return;
+        }
+        this.outbox.ack(entry);
+        this.o.metrics.published.inc({ ...this.o.metrics.labels, kind: entry.message.kind });
+        this.updateDepth();
+        for (const w of entry.waiters) w();
+        this.pump();
+      });
+    }
+  }
+
+  private updateDepth(): void {
+    this.o.metrics.queueDepth.set(this.o.metrics.labels, this.outbox.entries.length);
+  }
+
+  /** Publishes the retained offline status (when connected), then disconnects; the outbox stays on disk. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (client && this.isConnected) {
+      const offline: PodMessage = { ...this.envelope(this.seq++), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
+      await Promise.race([
+        new Promise<void>((r) => client.publish(this.topic('pod'), JSON.stringify(offline), { qos: 1, retain: true }, () => r())),
+        new Promise<void>((r) => setTimeout(r, 2000).unref()),
+      ]);
+    }
+    this.stopped = true;
+    if (client) await new Promise<void>((r) => client.end(true, {}, () => r()));
+    this.outbox.close();
+  }
+}
