@@ -23,11 +23,13 @@ export class PlantSim {
   readonly truth = new TruthRecorder();
   readonly startMs: number;
   private nowMs: number;
+  private readonly root: Prng;
 
   constructor(opts: PlantSimOptions) {
     this.startMs = Math.floor(opts.startMs ?? Math.floor(Date.now() / 1000) * 1000);
     this.nowMs = this.startMs;
     const root = new Prng(String(opts.seed));
+    this.root = root;
     const wanted = opts.machines ? new Set(opts.machines) : undefined;
     if (wanted) {
       const known = new Set(opts.plant.machines.map((m) => m.id));
@@ -38,6 +40,11 @@ export class PlantSim {
       if (wanted && !wanted.has(m.id)) continue;
       this.machines.set(m.id, new MachineSim(m, root.fork(`${m.id}/behaviour`), root.fork(`${m.id}/noise`), this.truth, this.startMs));
     }
+  }
+
+  /** A random stream of the run for a purpose outside the behaviour model (e.g. file fault injection). */
+  stream(label: string): Prng {
+    return this.root.fork(label);
   }
 
   now(): number {
