@@ -1,0 +1,377 @@
+/** One client connection: PRELOGIN, TLS, LOGIN7, then SQL batches and RPCs until it closes. */
+import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import type { Logger } from '@plant-twin/runtime';
+import type { SqlDatabase } from './database.js';
+import { SqlError, sqlErrors } from './errors.js';
+import { parseLogin7 } from './login7.js';
+import { buildPreLoginResponse, Encrypt, negotiateEncryption, parsePreLogin, type TlsMode } from './prelogin.js';
+import { declaredNames, parseRpc, parseSqlBatch, ProcId, type RpcRequest } from './requests.js';
+import { Response } from './response.js';
+import type { Variable } from './sql/eval.js';
+import { Session } from './sql/session.js';
+import { TlsTunnel } from './tls-tunnel.js';
+import * as tok from './tokens.js';
+import { MessageReader, packetize, PacketType, ProtocolError, type TdsMessage } from './wire.js';
+
+export interface ServerUser {
+  user: string;
+  password: string;
+  /** databases this login may open (all when omitted); the first is its default database */
+  databases?: string[];
+}
+
+export interface ConnectionConfig {
+  users: ServerUser[];
+  databases: Map<string, SqlDatabase>;
+  tls: TlsMode;
+  secureContext: (() => SecureContext) | null;
+  serverName: string;
+  log: Logger;
+  loginTimeoutMs: number;
+  maxMessageBytes: number;
+  metrics: { requests: (kind: string) => void; errors: (number: number) => void };
+}
+
+type State = 'prelogin' | 'login' | 'ready' | 'closed';
+
+const INITIAL_PACKET_SIZE = 4096;
+
+export class TdsConnection {
+  private state: State = 'prelogin';
+  private readonly reader: MessageReader;
+  private tunnel: TlsTunnel | null = null;
+  private loginOnlyTls = false;
+  private requireEncryption = false;
+  private packetSize = INITIAL_PACKET_SIZE;
+  private session: Session | null = null;
+  private readonly queue: TdsMessage[] = [];
+  private busy = false;
+  private running: { abort: AbortController; attention: boolean } | null = null;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private firstChunk = true;
+  /** TLS protected the login (and the session, unless login-only) */
+  encrypted = false;
+  user: string | null = null;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly spid: number,
+    private readonly config: ConnectionConfig,
+  ) {
+    this.reader = new MessageReader((m) => this.onMessage(m), config.maxMessageBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    this.loginTimer = setTimeout(() => {
+      this.config.log.debug({ spid }, 'login timeout');
+      this.close();
+    }, config.loginTimeoutMs);
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.loginTimer);
+    this.running?.abort.abort();
+    this.tunnel?.destroy();
+    this.socket.destroy();
+  }
+
+  private fail(e: unknown): void {
+    if (this.state === 'closed') return;
+    this.config.log.debug({ spid: this.spid, err: e instanceof Error ? e.message : String(e) }, 'closing connection');
+    this.close();
+  }
+
+  private onData(d: Buffer): void {
+    try {
+      if (this.firstChunk) {
+        this.firstChunk = false;
+        // TDS 8.0: a TLS ClientHello before any TDS packet
+        if (d[0] === 0x16 && this.config.tls !== 'off') return this.startTls(true, d);
+      }
+      if (this.tunnel?.active) this.tunnel.input(d);
+      else this.reader.push(d);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private startTls(strict: boolean, first?: Buffer): void {
+    const ctx = this.config.secureContext?.();
+    if (!ctx) throw new ProtocolError('TLS requested but no certificate');
+    const tunnel = new TlsTunnel(ctx, strict, (b) => this.socket.write(b), (type, payload) => {
+      for (const p of packetize(type, payload, this.packetSize, this.spid)) this.socket.write(p);
+    });
+    this.tunnel = tunnel;
+    tunnel.socket.on('data', (d: Buffer) => {
+      try {
+        this.reader.push(d);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
+    tunnel.socket.on('secure', () => {
+      this.encrypted = true;
+    });
+    tunnel.socket.on('error', (e) => {
+      if (tunnel.active) this.fail(e);
+    });
+    if (first) tunnel.input(first);
+  }
+
+  private write(b: Buffer): void {
+    if (this.state === 'closed') return;
+    if (this.tunnel?.active) this.tunnel.socket.write(b);
+    else this.socket.write(b);
+  }
+
+  private response(): Response {
+    return new Response((b) => this.write(b), this.packetSize, this.spid);
+  }
+
+  private onMessage(m: TdsMessage): void {
+    if (m.type === PacketType.Attention) return this.onAttention();
+    this.queue.push(m);
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.queue.length && this.state !== 'closed') await this.handle(this.queue.shift()!);
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async handle(m: TdsMessage): Promise<void> {
+    switch (this.state) {
+      case 'prelogin':
+        if (m.type !== PacketType.PreLogin) throw new ProtocolError(`expected PRELOGIN, got message type ${m.type}`);
+        return this.preLogin(m.payload);
+      case 'login':
+        if (m.type !== PacketType.Login7) throw new ProtocolError(`expected LOGIN7, got message type ${m.type}`);
+        return this.login(m.payload);
+      case 'ready':
+        if (m.resetConnection) this.session!.reset();
+        if (m.type === PacketType.SqlBatch) return this.batch(m.payload);
+        if (m.type === PacketType.Rpc) return this.rpc(m.payload);
+        if (m.type === PacketType.TransactionManager || m.type === PacketType.BulkLoad) {
+          return this.errorOnly(sqlErrors.unsupported(m.type === PacketType.BulkLoad ? 'bulk load' : 'transaction manager requests (explicit transactions)'));
+        }
+        throw new ProtocolError(`unexpected message type ${m.type} after login`);
+      default:
+        return;
+    }
+  }
+
+  private preLogin(payload: Buffer): void {
+    const req = parsePreLogin(payload);
+    const strict = this.tunnel !== null;
+    const answer = strict ? Encrypt.NotSup : negotiateEncryption(this.config.tls, req.encryption);
+    const w = buildPreLoginResponse(answer);
+    for (const p of packetize(PacketType.TabularResult, w, this.packetSize, this.spid)) this.write(p);
+    this.state = 'login';
+    if (strict) return;
+    if (answer === Encrypt.On || answer === Encrypt.Req || (answer === Encrypt.Off && this.config.tls !== 'off')) {
+      this.loginOnlyTls = answer === Encrypt.Off;
+      this.requireEncryption = this.config.tls === 'required';
+      // the client starts the handshake with its next PRELOGIN packets, unless it gives up (NOT_SUP vs REQ)
+      if (req.encryption !== Encrypt.NotSup) this.startTls(false);
+    }
+  }
+
+  private sendTokens(fill: (w: import('./wire.js').Writer) => void): void {
+    const res = this.response();
+    fill(res.w);
+    res.end();
+  }
+
+  private loginError(errors: SqlError[]): void {
+    this.sendTokens((w) => {
+      for (const e of errors) tok.message(w, { number: e.number, state: e.state, severity: e.severity, text: e.message }, this.config.serverName);
+      tok.done(w, 0xfd, tok.Done.Error, 0, 0);
+    });
+    this.config.metrics.errors(errors[errors.length - 1]!.number);
+    this.socket.end();
+    this.state = 'closed';
+    clearTimeout(this.loginTimer);
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private login(payload: Buffer): void {
+    const login = parseLogin7(payload);
+    if (this.requireEncryption && !this.encrypted) throw new ProtocolError('login without encryption on a server that requires it');
+    if (this.loginOnlyTls && this.tunnel) {
+      // ENCRYPT_OFF: only the login packet was protected; both sides continue in clear
+      this.tunnel.detach();
+      this.tunnel = null;
+    }
+    const log = this.config.log;
+    if (login.integratedSecurity || login.userName === '') {
+      log.info({ spid: this.spid, host: login.hostName }, 'login refused: integrated authentication');
+      return this.loginError([new SqlError(18452, 'Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.', 14, 1)]);
+    }
+    const user = this.config.users.find((u) => u.user.toLowerCase() === login.userName.toLowerCase());
+    if (!user || user.password !== login.password) {
+      log.info({ spid: this.spid, user: login.userName, host: login.hostName }, 'login failed');
+      return this.loginError([sqlErrors.loginFailed(login.userName)]);
+    }
+    const dbName = login.database || user.databases?.[0] || [...this.config.databases.values()][0]?.name || 'master';
+    const db = this.config.databases.get(dbName.toLowerCase());
+    const allowed = !user.databases || user.databases.some((d) => d.toLowerCase() === dbName.toLowerCase());
+    if (!db || !allowed) {
+      log.info({ spid: this.spid, user: login.userName, database: dbName }, 'login failed: database');
+      return this.loginError([sqlErrors.cannotOpenDatabase(dbName, login.userName), sqlErrors.loginFailed(login.userName)]);
+    }
+    clearTimeout(this.loginTimer);
+    this.user = login.userName;
+    this.session = new Session(db, this.config.databases, { spid: this.spid, userName: login.userName, appName: login.appName, hostName: login.hostName, serverName: this.config.serverName });
+    const requested = login.packetSize === 0 ? INITIAL_PACKET_SIZE : login.packetSize;
+    const packetSize = Math.min(32767, Math.max(512, requested));
+    this.sendTokens((w) => {
+      tok.envDatabase(w, db.name, 'master');
+      tok.message(w, { number: 5701, state: 2, severity: 0, text: `Changed database context to '${db.name}'.` }, this.config.serverName);
+      tok.envCollation(w);
+      tok.envLanguage(w, 'us_english');
+      tok.message(w, { number: 5703, state: 1, severity: 0, text: 'Changed language setting to us_english.' }, this.config.serverName);
+      tok.loginAck(w, 'Microsoft SQL Server');
+      tok.envPacketSize(w, packetSize, this.packetSize);
+      tok.done(w, 0xfd, tok.Done.Final, 0, 0);
+    });
+    this.packetSize = packetSize;
+    this.state = 'ready';
+    log.info({ spid: this.spid, user: login.userName, database: db.name, app: login.appName, encrypted: this.encrypted && !this.loginOnlyTls }, 'login');
+  }
+
+  private onAttention(): void {
+    if (this.state !== 'ready') return;
+    if (this.running) {
+      this.running.attention = true;
+      this.running.abort.abort();
+      return;
+    }
+    // the request was answered already (or never started): acknowledge on its own
+    const dropped = this.queue.splice(0).length;
+    this.config.log.debug({ spid: this.spid, dropped }, 'attention');
+    this.sendTokens((w) => tok.done(w, 0xfd, tok.Done.Attention, 0, 0));
+  }
+
+  private errorOnly(e: SqlError): void {
+    this.sendTokens((w) => {
+      tok.message(w, { number: e.number, state: e.state, severity: e.severity, text: e.message }, this.config.serverName);
+      tok.done(w, 0xfd, tok.Done.Error, 0, 0);
+    });
+  }
+
+  private async batch(payload: Buffer): Promise<void> {
+    this.config.metrics.requests('batch');
+    const sql = parseSqlBatch(payload);
+    await this.execute(sql, new Map(), null);
+  }
+
+  private async rpc(payload: Buffer): Promise<void> {
+    this.config.metrics.requests('rpc');
+    let req: RpcRequest;
+    try {
+      req = parseRpc(payload);
+    } catch (e) {
+      if (e instanceof SqlError) return this.errorOnly(e);
+      throw e;
+    }
+    const name = typeof req.proc === 'number' ? req.proc : req.proc.toLowerCase().replace(/^(\[?sys\]?\.|\[?dbo\]?\.|master\.\.)/, '');
+    if (name === ProcId.ExecuteSql || name === 'sp_executesql') {
+      const [stmt, decl, ...rest] = req.params;
+      if (!stmt || typeof stmt.value !== 'string') return this.errorOnly(new SqlError(214, "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.", 16, 2));
+      const names = typeof decl?.value === 'string' ? declaredNames(decl.value) : [];
+      const vars = new Map<string, Variable>();
+      rest.forEach((p, i) => {
+        const pname = p.name || names[i] || `@${i}`;
+        vars.set(pname.toLowerCase(), { type: p.type.type ?? { kind: 'int' }, value: p.value });
+      });
+      const missing = names.find((n) => !vars.has(n.toLowerCase()));
+      if (missing) return this.errorOnly(new SqlError(8178, `The parameterized query '(${String(decl?.value ?? '').slice(0, 80)})${stmt.value.slice(0, 80)}' expects the parameter '${missing}', which was not supplied.`, 16, 1));
+      return this.execute(stmt.value, vars, 'proc');
+    }
+    const label = typeof req.proc === 'number' ? `procedure id ${req.proc}` : req.proc;
+    return this.execute(null, new Map(), 'proc', typeof req.proc === 'number' ? sqlErrors.unsupported(`RPC ${label}`) : sqlErrors.unknownProcedure(req.proc));
+  }
+
+  /**
+   * Runs SQL and streams the tokens. `proc` marks an RPC: statement DONEs become DONEINPROC and
+   * the reply ends with RETURNSTATUS and DONEPROC, as SQL Server answers a procedure call.
+   */
+  private async execute(sql: string | null, vars: Map<string, Variable>, proc: 'proc' | null, preError?: SqlError): Promise<void> {
+    const session = this.session!;
+    const res = this.response();
+    const running = { abort: new AbortController(), attention: false };
+    this.running = running;
+    const stmtDone = proc ? 0xff : 0xfd;
+    let pending: { status: number; curCmd: number; rows: number } | null = null;
+    let failed: SqlError | null = preError ?? null;
+    const serverName = this.config.serverName;
+    try {
+      if (sql !== null && !failed) {
+        for await (const o of session.run(sql, vars, running.abort.signal)) {
+          if (running.attention) break;
+          if (pending) tok.done(res.w, stmtDone, pending.status | tok.Done.More, pending.curCmd, pending.rows);
+          if (o.database) tok.envDatabase(res.w, o.database.name, o.database.old);
+          if (o.result) {
+            tok.colMetadata(res.w, o.result.columns);
+            for (const row of o.result.rows) {
+              tok.row(res.w, o.result.columns, row);
+              res.flush();
+            }
+          }
+          const counted = o.rowCount !== undefined && !session.nocount;
+          pending = { status: counted ? tok.Done.Count : 0, curCmd: o.curCmd, rows: counted ? o.rowCount! : 0 };
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof SqlError)) {
+        this.config.log.error({ spid: this.spid, err: e instanceof Error ? e.stack : String(e) }, 'internal error while executing');
+        failed = new SqlError(50000, `Internal error of the simulator: ${e instanceof Error ? e.message : String(e)}`, 16, 1);
+      } else failed = e;
+    } finally {
+      this.running = null;
+    }
+    if (this.state === 'closed') return;
+    const w = res.w;
+    if (running.attention) {
+      if (pending) tok.done(w, stmtDone, pending.status | tok.Done.More, pending.curCmd, pending.rows);
+      tok.done(w, 0xfd, tok.Done.Attention, 0, 0);
+      res.end();
+      return;
+    }
+    if (failed) {
+      this.config.metrics.errors(failed.number);
+      if (pending) tok.done(w, stmtDone, pending.status | tok.Done.More, pending.curCmd, pending.rows);
+      const line = (failed as SqlError & { line?: number }).line ?? 1;
+      tok.message(w, { number: failed.number, state: failed.state, severity: failed.severity, text: failed.message, line }, serverName);
+      if (proc) {
+        tok.done(w, 0xff, tok.Done.Error | tok.Done.More, 0, 0);
+        tok.returnStatus(w, -6);
+        tok.done(w, 0xfe, tok.Done.Error, 0, 0);
+      } else tok.done(w, 0xfd, tok.Done.Error, 0, 0);
+      res.end();
+      return;
+    }
+    if (proc) {
+      if (pending) tok.done(w, 0xff, pending.status | tok.Done.More, pending.curCmd, pending.rows);
+      tok.returnStatus(w, 0);
+      tok.done(w, 0xfe, 0, 0, 0);
+    } else if (pending) tok.done(w, 0xfd, pending.status, pending.curCmd, pending.rows);
+    else tok.done(w, 0xfd, 0, 0, 0);
+    res.end();
+  }
+}
