@@ -113,6 +113,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
   let ackedMessages = 0;
   let backpressure = false;
   let alarm = false;
+  let lastFullLogAt = 0;
 
   const client = new CloudClient({ url: config.cloudUrl, edgeId: config.edgeId, token: config.edgeToken, ca: config.cloudCa });
 
@@ -129,13 +130,18 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     if (!backpressure && bytes >= config.bufferMaxBytes) {
       backpressure = true;
       subscriber.pause();
-      logger.warn({ bufferBytes: bytes, bufferMaxBytes: config.bufferMaxBytes }, 'buffer full: no longer acknowledging the broker (it keeps the messages) until the cloud takes some');
+      // draining near the bound flips this often: one warning a minute
+      const now = Date.now();
+      const quiet = now - lastFullLogAt < 60_000;
+      if (!quiet) lastFullLogAt = now;
+      logger[quiet ? 'debug' : 'warn']({ bufferBytes: bytes, bufferMaxBytes: config.bufferMaxBytes }, 'buffer full: no longer acknowledging the broker (it keeps the messages) until the cloud takes some');
     } else if (backpressure && bytes + segmentBytes <= config.bufferMaxBytes) {
       backpressure = false;
       subscriber.resume();
-      logger.info({ bufferBytes: bytes }, 'buffer has room again: reading from the broker');
+      logger.debug({ bufferBytes: bytes }, 'buffer has room again: reading from the broker');
     }
-    const nowAlarm = bytes >= alarmRatio * config.bufferMaxBytes;
+    // hysteresis: the alarm clears 10 points below where it was raised
+    const nowAlarm = bytes >= (alarm ? alarmRatio - 0.1 : alarmRatio) * config.bufferMaxBytes;
     if (nowAlarm !== alarm) {
       alarm = nowAlarm;
       if (alarm) logger.warn({ bufferBytes: bytes, threshold: Math.round(alarmRatio * config.bufferMaxBytes) }, 'BUFFER ALARM: buffer above threshold (cloud unreachable or too slow?)');

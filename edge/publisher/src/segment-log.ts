@@ -83,6 +83,7 @@ export class SegmentLog {
   private nextIndexValue = 0;
   private committed = 0;
   private committing = false;
+  private writingBytes = 0;
 
   private constructor(
     readonly dir: string,
@@ -151,29 +152,47 @@ export class SegmentLog {
     return this.nextIndexValue++;
   }
 
-  /** Writes the buffered group and fdatasyncs it. Not re-entrant: the caller serialises commits. */
+  /**
+   * Writes the buffered group and fdatasyncs it, rolling to a new segment wherever the current one
+   * would pass segmentBytes. Not re-entrant: the caller serialises commits.
+   */
   async commit(): Promise<void> {
     if (this.committing) throw new Error('commit already running');
     if (this.pending.length === 0) return;
     this.committing = true;
+    const group = this.pending;
+    this.pending = [];
+    this.writingBytes = this.pendingBytes;
+    this.pendingBytes = 0;
     try {
-      const group = this.pending;
-      this.pending = [];
-      const groupBytes = this.pendingBytes;
-      this.pendingBytes = 0;
       let seg = this.segments[this.segments.length - 1]!;
-      if (seg.bytes > 0 && seg.bytes + groupBytes > this.segmentBytes) seg = await this.roll();
-      await this.active!.writev(group);
-      await this.active!.datasync();
-      let offset = seg.bytes;
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      const flush = async () => {
+        if (chunk.length === 0) return;
+        await this.active!.writev(chunk);
+        await this.active!.datasync();
+        for (const rec of chunk) {
+          if (seg.count % CHECKPOINT === 0) seg.checkpoints.push(seg.bytes);
+          seg.count++;
+          seg.bytes += rec.length;
+        }
+        this.writingBytes -= chunkBytes;
+        this.committed = seg.first + seg.count;
+        chunk = [];
+        chunkBytes = 0;
+      };
       for (const rec of group) {
-        if (seg.count % CHECKPOINT === 0) seg.checkpoints.push(offset);
-        seg.count++;
-        offset += rec.length;
+        if (seg.bytes + chunkBytes > 0 && seg.bytes + chunkBytes + rec.length > this.segmentBytes) {
+          await flush();
+          seg = await this.roll();
+        }
+        chunk.push(rec);
+        chunkBytes += rec.length;
       }
-      seg.bytes = offset;
-      this.committed = seg.first + seg.count;
+      await flush();
     } finally {
+      this.writingBytes = 0;
       this.committing = false;
     }
   }
@@ -204,8 +223,9 @@ export class SegmentLog {
   get pendingCount(): number {
     return this.pending.length;
   }
+  /** bytes appended but not yet committed (buffered or being written) */
   get pendingByteCount(): number {
-    return this.pendingBytes;
+    return this.pendingBytes + this.writingBytes;
   }
   get bytesOnDisk(): number {
     return this.segments.reduce((s, x) => s + x.bytes, 0);

@@ -42,6 +42,8 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private awaitingPong = false;
+  /** PUBLISHes parsed from the last TCP chunk after pause(): taken in order on resume() */
+  private held: { gen: number; topic: string; payload: Buffer; release: () => void }[] = [];
   private readonly url: URL;
 
   constructor(private readonly opts: SubscriberOptions) {
@@ -133,7 +135,10 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
       case 'publish': {
         const { messageId, qos } = p;
         const release = qos > 0 && messageId !== undefined ? () => this.write(gen, { cmd: 'puback', messageId }) : () => undefined;
-        this.opts.onMessage(p.topic, Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload), release);
+        const payload = Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload);
+        // one TCP chunk holds many PUBLISHes: those after a pause() wait, so the buffer bound holds
+        if (this.paused) this.held.push({ gen, topic: p.topic, payload, release });
+        else this.opts.onMessage(p.topic, payload, release);
         return;
       }
       case 'pingresp':
@@ -149,6 +154,7 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
     const wasUp = this.subscribed;
     this.subscribed = false;
     this.awaitingPong = false;
+    this.held = [];
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
     this.socket = null;
@@ -169,7 +175,12 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
 
   resume(): void {
     this.paused = false;
-    this.socket?.resume();
+    while (!this.paused && this.held.length) {
+      const m = this.held.shift()!;
+      // a message of a closed connection comes again on the new one
+      if (m.gen === this.generation) this.opts.onMessage(m.topic, m.payload, m.release);
+    }
+    if (!this.paused) this.socket?.resume();
   }
 
   get isPaused(): boolean {

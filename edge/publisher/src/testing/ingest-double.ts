@@ -1,0 +1,152 @@
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { ingestBatchSchema, ingestPath, parseWith, type IngestBatch, type MachineMessage } from '@plant-twin/contracts';
+import { selfSignedTls, tokenMatches } from '@plant-twin/runtime';
+
+/**
+ * A small but real ingestion endpoint implementing packages/contracts/src/ingest.ts, for tests and the
+ * benchmark until the cloud is at hand: HTTPS (self-signed) or HTTP, per-edge bearer credentials,
+ * gzip bodies, a batch stored once per edge + seq, ack = highest seq stored. It refuses a gap
+ * (seq > ack + 1) with 409, flags a resent seq whose content differs, can be taken down and
+ * brought back on the same port, and records everything it stored.
+ */
+export interface IngestDouble {
+  url: string;
+  /** PEM certificate to trust (https) */
+  ca: string | undefined;
+  port: number;
+  /** stored batches of an edge in seq order */
+  batches(edgeId: string): IngestBatch[];
+  /** stored messages of an edge in the order stored */
+  messages(edgeId: string): MachineMessage[];
+  stats: { requests: number; stored: number; duplicates: number; gaps: number; conflicts: number; rejected: number; unauthorized: number };
+  /** the next ingest request is held (stored but not answered) until the returned release() */
+  holdNext(): Promise<{ batch: IngestBatch; release: () => void }>;
+  /** delay every answer by ms (a slow cloud) */
+  setDelay(ms: number): void;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startIngestDouble(opts: { credentials: Record<string, string>; tls?: boolean; port?: number }): Promise<IngestDouble> {
+  const pair = opts.tls === false ? undefined : await selfSignedTls();
+  const stored = new Map<string, IngestBatch[]>();
+  const bodies = new Map<string, string>();
+  const stats = { requests: 0, stored: 0, duplicates: 0, gaps: 0, conflicts: 0, rejected: 0, unauthorized: 0 };
+  let hold: ((h: { batch: IngestBatch; release: () => void }) => void) | null = null;
+  let delayMs = 0;
+  const ackOf = (edgeId: string) => stored.get(edgeId)?.length ?? 0;
+
+  const reply = (res: ServerResponse, status: number, body: unknown) => {
+    const send = () => {
+      if (!res.destroyed) res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (delayMs > 0) setTimeout(send, delayMs);
+    else send();
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST' || req.url !== ingestPath) return reply(res, 404, { error: 'not found' });
+    stats.requests++;
+    const edgeId = String(req.headers['x-edge-id'] ?? '');
+    const auth = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
+    const expected = opts.credentials[edgeId];
+    if (!expected || !tokenMatches(auth, expected)) {
+      stats.unauthorized++;
+      return reply(res, 401, { error: 'unknown edge or bad credential' });
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    let text: string;
+    try {
+      const raw = Buffer.concat(chunks);
+      text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+    } catch {
+      stats.rejected++;
+      return reply(res, 400, { error: 'body is not gzip' });
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      stats.rejected++;
+      return reply(res, 400, { error: 'body is not JSON' });
+    }
+    const parsed = parseWith(ingestBatchSchema, data);
+    if (!parsed.ok) {
+      stats.rejected++;
+      return reply(res, 400, { error: parsed.error });
+    }
+    const batch = parsed.value;
+    if (batch.edgeId !== edgeId) {
+      stats.rejected++;
+      return reply(res, 400, { error: 'edgeId does not match X-Edge-Id' });
+    }
+    const key = `${edgeId}/${batch.seq}`;
+    let answer: { status: number; body: unknown };
+    if (batch.seq <= ackOf(edgeId)) {
+      stats.duplicates++;
+      if (bodies.get(key) !== JSON.stringify(batch)) stats.conflicts++;
+      answer = { status: 200, body: { ack: ackOf(edgeId), duplicate: true, stored: 0 } };
+    } else if (batch.seq > ackOf(edgeId) + 1) {
+      stats.gaps++;
+      answer = { status: 409, body: { error: `seq ${batch.seq} leaves a gap after ${ackOf(edgeId)}` } };
+    } else {
+      stored.set(edgeId, [...(stored.get(edgeId) ?? []), batch]);
+      bodies.set(key, JSON.stringify(batch));
+      stats.stored++;
+      answer = { status: 200, body: { ack: batch.seq, duplicate: false, stored: batch.messages.length } };
+    }
+    if (hold) {
+      const h = hold;
+      hold = null;
+      await new Promise<void>((release) => h({ batch, release }));
+    }
+    reply(res, answer.status, answer.body);
+  };
+
+  let server: Server | null = null;
+  const sockets = new Set<Socket>();
+  let port = opts.port ?? 0;
+  const up = async () => {
+    if (server) return;
+    const s = pair ? createHttpsServer({ key: pair.key, cert: pair.cert }) : createHttpServer();
+    s.on('request', (req, res) => void handle(req, res).catch(() => reply(res, 500, { error: 'internal error' })));
+    s.on('connection', (sock: Socket) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => resolve());
+    });
+    port = (s.address() as AddressInfo).port;
+    server = s;
+  };
+  const down = async () => {
+    const s = server;
+    if (!s) return;
+    server = null;
+    for (const sock of sockets) sock.destroy();
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  };
+  await up();
+
+  return {
+    url: `${pair ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ca: pair?.cert,
+    port,
+    batches: (edgeId) => stored.get(edgeId) ?? [],
+    messages: (edgeId) => (stored.get(edgeId) ?? []).flatMap((b) => b.messages),
+    stats,
+    holdNext: () => new Promise((resolve) => (hold = resolve)),
+    setDelay: (ms) => (delayMs = ms),
+    down,
+    up,
+    close: down,
+  };
+}
