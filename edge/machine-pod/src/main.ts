@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
@@ -16,6 +17,8 @@ const env = readEnv(
     POD_QUEUE_MAX: z.coerce.number().int().min(100).default(100_000),
     /** plant id in topics, when it must differ from the plant model's (tests, staging) */
     POD_TOPIC_PLANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/).optional(),
+    /** PEM file of the CA of the SQL Server's certificate (needed for encrypt: strict with a private CA) */
+    POD_SQL_CA_FILE: z.string().min(1).optional(),
   }),
 );
 
@@ -31,6 +34,7 @@ const pod = await startMachinePod({
   refreshMs: env.POD_REFRESH_S * 1000,
   maxQueue: env.POD_QUEUE_MAX,
   topicPlantId: env.POD_TOPIC_PLANT,
+  ...(env.POD_SQL_CA_FILE ? { sql: { ca: readFileSync(env.POD_SQL_CA_FILE, 'utf8') } } : {}),
   log,
 });
 onShutdown(log)(() => pod.stop());

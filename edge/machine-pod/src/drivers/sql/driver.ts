@@ -14,6 +14,8 @@ export interface SqlDriverOptions {
   batchSize?: number;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** PEM of the CA that signed the server's certificate (a site CA, or the simulator's self-signed one) */
+  ca?: string;
 }
 
 type EventTable = Exclude<SqlVendorTable, 'JobQueue'>;
@@ -66,7 +68,7 @@ export class SqlDriver implements MachineDriver {
     if (itf.type !== 'sql') throw new Error(`${ctx.machine.id} is not a SQL machine`);
     this.itf = itf;
     this.password = requireSecret(itf.passwordEnv, env);
-    this.o = { pollMs: 1000, batchSize: 500, connectTimeoutMs: 5000, requestTimeoutMs: 10_000, ...opts };
+    this.o = { pollMs: 1000, batchSize: 500, connectTimeoutMs: 5000, requestTimeoutMs: 10_000, ca: '', ...opts };
     this.wmFile = join(ctx.stateDir, 'sql-watermark.json');
     this.watermarks = readJson<Watermarks>(this.wmFile, {});
     const tagCols = (table: string) => ctx.machine.tags.filter((t) => t.address.startsWith(`${table}.`)).map((t) => t.address.slice(table.length + 1));
@@ -156,6 +158,8 @@ export class SqlDriver implements MachineDriver {
         trustServerCertificate: itf.trustServerCertificate,
         appName: `plant-twin machine-pod ${this.ctx.machine.id}`,
         useUTC: true,
+        // TDS 8 strict always verifies the certificate (trustServerCertificate does not apply)
+        ...(this.o.ca ? { cryptoCredentialsDetails: { ca: this.o.ca } } : {}),
       },
       beforeConnect: ((conn: unknown) => guardEncryption(conn, itf, (e) => (this.encryptionRefused = e))) as unknown as MssqlConfig['beforeConnect'],
     };
