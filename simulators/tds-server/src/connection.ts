@@ -348,9 +348,12 @@ export class TdsConnection {
     if (this.state === 'closed') return;
     const w = res.w;
     if (running.attention) {
-      if (pending) tok.done(w, stmtDone, pending.status | tok.Done.More, pending.curCmd, pending.rows);
-      tok.done(w, 0xfd, tok.Done.Attention, 0, 0);
+      // the cancelled request's response ends, then the acknowledgement follows as a message of
+      // its own (tedious discards the rest of the current message and reads the next one for it)
+      if (pending) tok.done(w, stmtDone, pending.status, pending.curCmd, pending.rows);
+      else tok.done(w, 0xfd, 0, 0, 0);
       res.end();
+      this.sendTokens((w) => tok.done(w, 0xfd, tok.Done.Attention, 0, 0));
       return;
     }
     if (failed) {
