@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, machineStates, type Machine } from '@plant-twin/plant-model';
 import { createLogger } from '@plant-twin/runtime';
 import { Nodes7Session } from './s7/nodes7-session.js';
-import './sql/register.js';
 import { checkSqlMachine } from './sql/check.js';
 import { startSimulatedPlant, type SimulatedMachine } from './start.js';
 

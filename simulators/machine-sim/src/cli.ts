@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
 import { createLogger, onShutdown } from '@plant-twin/runtime';
-import './sql/register.js';
 import { startSimulatedPlant } from './start.js';
 import { endpointTable } from './table.js';
 

@@ -10,5 +10,7 @@ export * from './s7/face.js';
 export * from './s7/nodes7-session.js';
 export * from './file/formats.js';
 export * from './file/face.js';
+export * from './sql/face.js';
+export * from './sql/check.js';
 export * from './control.js';
 export * from './start.js';

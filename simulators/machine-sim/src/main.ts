@@ -1,7 +1,6 @@
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { ConfigError, createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { z } from 'zod';
-import './sql/register.js';
 import { startSimulatedPlant } from './start.js';
 
 /**

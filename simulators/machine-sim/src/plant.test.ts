@@ -5,7 +5,6 @@ import { fileFormats, loadPlant } from '@plant-twin/plant-model';
 import { createLogger } from '@plant-twin/runtime';
 import sql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import './sql/register.js';
 import { startSimulatedPlant, type SimulatedPlant } from './start.js';
 
 const plant = loadPlant();

@@ -8,6 +8,7 @@ import type { MachineSim } from './machine.js';
 import { freePort } from './net.js';
 import { PlantSim } from './plant-sim.js';
 import { S7Face } from './s7/face.js';
+import { SqlFace } from './sql/face.js';
 import type { TruthRecorder } from './truth.js';
 
 /** What a simulator face offers to the plant runner: start/stop (for reconnect tests) and one scan per tick. */
@@ -105,11 +106,15 @@ class FileFaceAdapter implements Face {
   setFaultRate(rate: number) { this.face.faultRate = rate; }
 }
 
-/** Builds the faces of SQL machines; registered by the SQL face module so this file does not depend on it. */
-export type SqlFaceFactory = (machine: MachineSim, ctx: { port: number; bindHost: string; env: NodeJS.ProcessEnv; log: Logger }) => Promise<Face>;
-let sqlFaceFactory: SqlFaceFactory | undefined;
-export function registerSqlFace(factory: SqlFaceFactory): void {
-  sqlFaceFactory = factory;
+class SqlFaceAdapter implements Face {
+  readonly kind = 'sql' as const;
+  constructor(readonly face: SqlFace) {}
+  get running() { return this.face.running; }
+  get endpoint() { return this.face.endpoint; }
+  start() { return this.face.start(); }
+  stop() { return this.face.stop(); }
+  sync() { return this.face.sync(); }
+  close() { return this.face.close(); }
 }
 
 /**
@@ -148,8 +153,7 @@ export async function startSimulatedPlant(opts: StartOptions = {}): Promise<Simu
         const share = opts.shareRoot ? join(opts.shareRoot, m.id) : undefined;
         face = new FileFaceAdapter(new FileFace(ms, itf, { log, share, faultRate: opts.fileFaultRate, faultRng: sim.stream(`${m.id}/file-faults`), onFile: (f) => files.push(f) }));
       } else {
-        if (!sqlFaceFactory) throw new Error(`${m.id}: the SQL face is not available in this build`);
-        face = await sqlFaceFactory(ms, { port: opts.ephemeralPorts ? 0 : itf.port, bindHost, env, log });
+        face = new SqlFaceAdapter(new SqlFace(ms, itf, { port: opts.ephemeralPorts ? 0 : itf.port, bindHost, env, log }));
       }
       await face.start();
       started.push(face);
