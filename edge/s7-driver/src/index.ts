@@ -1,1 +1,5 @@
 export * from './planner.js';
+export * from './errors.js';
+export * from './codec.js';
+export { remoteTsapFor, type AreaItem, type WriteItem } from './protocol.js';
+export * from './connection.js';
