@@ -50,8 +50,8 @@ export class TdsConnection {
   private running: { abort: AbortController; attention: boolean } | null = null;
   private loginTimer: NodeJS.Timeout | undefined;
   private firstChunk = true;
-  /** TLS protected the login (and the session, unless login-only) */
-  encrypted = false;
+  /** TLS completed on this connection (for the login only, if loginOnlyTls) */
+  private tlsDone = false;
   user: string | null = null;
 
   constructor(
@@ -68,6 +68,16 @@ export class TdsConnection {
       this.config.log.debug({ spid }, 'login timeout');
       this.close();
     }, config.loginTimeoutMs);
+  }
+
+  /** 'full': the session is encrypted; 'login': only LOGIN7 was (client said ENCRYPT_OFF); 'none' */
+  get encryption(): 'none' | 'login' | 'full' {
+    if (!this.tlsDone) return 'none';
+    return this.loginOnlyTls ? 'login' : 'full';
+  }
+
+  get encrypted(): boolean {
+    return this.encryption === 'full';
   }
 
   get closed(): boolean {
@@ -118,7 +128,7 @@ export class TdsConnection {
       }
     });
     tunnel.socket.on('secure', () => {
-      this.encrypted = true;
+      this.tlsDone = true;
     });
     tunnel.socket.on('error', (e) => {
       if (tunnel.active) this.fail(e);
@@ -211,7 +221,7 @@ export class TdsConnection {
 
   private login(payload: Buffer): void {
     const login = parseLogin7(payload);
-    if (this.requireEncryption && !this.encrypted) throw new ProtocolError('login without encryption on a server that requires it');
+    if (this.requireEncryption && !this.tlsDone) throw new ProtocolError('login without encryption on a server that requires it');
     if (this.loginOnlyTls && this.tunnel) {
       // ENCRYPT_OFF: only the login packet was protected; both sides continue in clear
       this.tunnel.detach();
@@ -251,7 +261,7 @@ export class TdsConnection {
     });
     this.packetSize = packetSize;
     this.state = 'ready';
-    log.info({ spid: this.spid, user: login.userName, database: db.name, app: login.appName, encrypted: this.encrypted && !this.loginOnlyTls }, 'login');
+    log.info({ spid: this.spid, user: login.userName, database: db.name, app: login.appName, encryption: this.encryption }, 'login');
   }
 
   private onAttention(): void {
