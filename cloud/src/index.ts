@@ -1,1 +1,11 @@
-export {};
+export { startCloud, type RunningCloud } from './app.js';
+export { configFromEnv, type CloudConfig } from './config.js';
+export { EdgeAuth } from './auth/edge-auth.js';
+export { roles, type Role } from './auth/users.js';
+export { storeBatch } from './ingest/store.js';
+export { machineFacts, type OeeFacts, type StateFact, type CountFact, type PodFact, type TimelineInput } from './oee/facts.js';
+export { kpisOf, type OeeKpis } from './oee/kpi.js';
+export { plannedWindows, type PlannedWindow } from './oee/calendar.js';
+export { oeeModelOf, type OeeModel } from './oee/model.js';
+export { queryOee, type OeeReport, type OeeBreakdown, type OeeQuery } from './oee/query.js';
+export { querySeries, type Series } from './series.js';

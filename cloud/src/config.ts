@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, portFromEnv, readEnv } from '@plant-twin/runtime';
+import { defaultPlantFile, loadPlant, type Plant } from '@plant-twin/plant-model';
+import { edgeCredentialsSchema } from './auth/edge-auth.js';
+import { defaultRetention, type Retention } from './jobs.js';
+
+export interface CloudConfig {
+  port: number;
+  host?: string;
+  plant: Plant;
+  /** postgres://… ; unset: PGlite in dataDir (in memory when dataDir is unset too) */
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  dbSchema?: string | undefined;
+  /** edge id -> scrypt hash of its token */
+  edgeCredentials: Record<string, string>;
+  tls?: { cert: string; key: string } | undefined;
+  adminPasswordFile?: string | undefined;
+  /** print the first admin's password to stdout (default true) */
+  printAdminPassword?: boolean;
+  retention?: Retention;
+  /** live push coalescing interval (default 500 ms) */
+  liveIntervalMs?: number;
+  /** OEE rollup job interval (default 60 s) */
+  rollupIntervalMs?: number;
+}
+
+const envSchema = z.object({
+  CLOUD_PORT: portFromEnv.default(8080),
+  CLOUD_HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  CLOUD_DATA_DIR: z.string().default('./data/cloud'),
+  EDGE_CREDENTIALS: z.string().default('{}'),
+  CLOUD_TLS_CERT_FILE: z.string().optional(),
+  CLOUD_TLS_KEY_FILE: z.string().optional(),
+  CLOUD_ADMIN_PASSWORD_FILE: z.string().optional(),
+  PLANT_FILE: z.string().default(defaultPlantFile),
+  SITE_FILE: z.string().optional(),
+  CLOUD_RETENTION_RAW_DAYS: z.coerce.number().positive().default(defaultRetention.rawDays),
+  CLOUD_RETENTION_1M_DAYS: z.coerce.number().positive().default(defaultRetention.minuteDays),
+  CLOUD_RETENTION_EVENT_DAYS: z.coerce.number().min(0).default(defaultRetention.eventDays),
+});
+
+/** The cloud's configuration from the environment (and the files it names); every problem at once. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CloudConfig {
+  const e = readEnv(envSchema, env);
+  const problems: string[] = [];
+  let edgeCredentials: Record<string, string> = {};
+  try {
+    const parsed = edgeCredentialsSchema.safeParse(JSON.parse(e.EDGE_CREDENTIALS));
+    if (parsed.success) edgeCredentials = parsed.data;
+    else problems.push(...parsed.error.issues.map((i) => `EDGE_CREDENTIALS.${i.path.join('.')}: ${i.message}`));
+  } catch (err) {
+    problems.push(`EDGE_CREDENTIALS: not JSON (${(err as Error).message})`);
+  }
+  if (Boolean(e.CLOUD_TLS_CERT_FILE) !== Boolean(e.CLOUD_TLS_KEY_FILE)) problems.push('CLOUD_TLS_CERT_FILE and CLOUD_TLS_KEY_FILE: set both or neither');
+  let tls: CloudConfig['tls'];
+  if (e.CLOUD_TLS_CERT_FILE && e.CLOUD_TLS_KEY_FILE) {
+    try {
+      tls = { cert: readFileSync(e.CLOUD_TLS_CERT_FILE, 'utf8'), key: readFileSync(e.CLOUD_TLS_KEY_FILE, 'utf8') };
+    } catch (err) {
+      problems.push(`CLOUD_TLS_CERT_FILE/CLOUD_TLS_KEY_FILE: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    port: e.CLOUD_PORT,
+    host: e.CLOUD_HOST,
+    plant: loadPlant(e.PLANT_FILE, e.SITE_FILE),
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATABASE_URL ? undefined : e.CLOUD_DATA_DIR,
+    edgeCredentials,
+    tls,
+    adminPasswordFile: e.CLOUD_ADMIN_PASSWORD_FILE,
+    retention: { rawDays: e.CLOUD_RETENTION_RAW_DAYS, minuteDays: e.CLOUD_RETENTION_1M_DAYS, eventDays: e.CLOUD_RETENTION_EVENT_DAYS },
+  };
+}
