@@ -250,7 +250,9 @@ export class Orchestrator {
         await this.follow(agent, job, r.job);
       } else if (r.status === 409) {
         const there = await agent.get(job.id).catch(() => null);
-        if (there) await this.follow(agent, job, there);
+        // an old finished copy there (e.g. a stray cancelled earlier) must not finish this job
+        if (there && finishedAgentStatuses.includes(there.status)) await this.refused(job, m, `it holds a finished earlier copy (${there.status})`);
+        else if (there) await this.follow(agent, job, there);
         else await this.to(job, 'released', `${m} busy: ${r.error}`, { machine_id: null, next_dispatch_at: new Date(Date.now() + this.backoff.baseMs) });
       } else if (r.status >= 400 && r.status < 500) {
         await this.refused(job, m, `${r.status} ${r.error}`);

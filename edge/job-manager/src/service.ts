@@ -113,6 +113,9 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
     await handle.close();
     throw err;
   }
+  // idle keep-alive sockets: let the client close first (undici: 4 s), or a reused socket the
+  // server just closed comes back as ECONNRESET
+  server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   log.info({ port, pods: Object.keys(opts.pods).length }, 'job manager listening');
   return {

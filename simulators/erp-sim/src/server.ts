@@ -173,6 +173,9 @@ export async function startErpSim(opts: ErpSimOptions): Promise<ErpSim> {
     store.close();
     throw err;
   }
+  // idle keep-alive sockets: let the client close first (undici: 4 s), or a reused socket the
+  // server just closed comes back as ECONNRESET
+  server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   opts.log.info({ port, speed: gen.speed, seed: gen.seed, orders: store.orders.size, confirmations: store.confirmations.length }, 'ERP simulator listening');
   return {

@@ -15,6 +15,8 @@ export class FakeAgent {
   /** jobs in dispatch order */
   history: string[] = [];
   rejectParts = new Set<string>();
+  /** per job: autoStart flag and when its current phase (setup, last part) began */
+  private readonly progress = new Map<string, { autoStart: boolean; phaseAt: number }>();
   private server: Server | null = null;
   private ticker: NodeJS.Timeout | null = null;
   port = 0;
@@ -62,8 +64,7 @@ export class FakeAgent {
       };
       this.jobs.set(d.jobId, job);
       this.history.push(d.jobId);
-      (job as AgentJob & { autoStart?: boolean; phaseAt?: number }).autoStart = d.autoStart;
-      this.phase(job, Date.now());
+      this.progress.set(d.jobId, { autoStart: d.autoStart, phaseAt: Date.now() });
       res.status(201).json(this.view(job));
     });
     app.get('/api/v1/jobs/current', (_req, res) => {
@@ -108,6 +109,7 @@ export class FakeAgent {
       res.status(e instanceof HttpError ? e.status : 500).json({ error: e?.message ?? 'error' });
     });
     this.server = await listen(app, this.port, '127.0.0.1');
+    this.server.keepAliveTimeout = 65_000;
     this.port = (this.server.address() as AddressInfo).port;
     this.ticker = setInterval(() => this.advance(), 5);
     return this;
@@ -127,34 +129,35 @@ export class FakeAgent {
   async restartWiped(): Promise<void> {
     await this.stop();
     this.jobs.clear();
+    this.progress.clear();
     this.history = [];
     await this.start();
   }
 
   private view(j: AgentJob): AgentJob {
-    return agentJobSchema.parse({ ...j, autoStart: undefined, phaseAt: undefined });
+    return agentJobSchema.parse(j);
   }
 
   private phase(j: AgentJob, at: number) {
-    (j as AgentJob & { phaseAt?: number }).phaseAt = at;
+    this.progress.get(j.jobId)!.phaseAt = at;
   }
 
   private advance() {
     const now = Date.now();
     for (const j of this.jobs.values()) {
-      const x = j as AgentJob & { autoStart?: boolean; phaseAt?: number };
+      const x = this.progress.get(j.jobId)!;
       if (j.status === 'dispatched' && x.autoStart) {
         j.status = 'setup';
         this.phase(j, now);
       }
-      if (j.status === 'setup' && now - x.phaseAt! >= this.timing.setupMs) {
+      if (j.status === 'setup' && now - x.phaseAt >= this.timing.setupMs) {
         j.status = 'running';
         j.startedAt = new Date().toISOString();
         this.phase(j, now);
       }
       if (j.status !== 'running') continue;
-      while (now - x.phaseAt! >= this.timing.cycleMs && j.good < j.quantity) {
-        x.phaseAt! += this.timing.cycleMs;
+      while (now - x.phaseAt >= this.timing.cycleMs && j.good < j.quantity) {
+        x.phaseAt += this.timing.cycleMs;
         if ((j.good + j.scrap + 1) % this.timing.scrapEvery === 0) j.scrap++;
         else j.good++;
       }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testPostgresUrl } from '@plant-twin/db';
@@ -10,24 +10,54 @@ import { FakeAgent, quietLog } from './fake-agent.js';
 
 export interface DbTarget {
   name: 'pglite' | 'postgres';
+  prepare(): Promise<void>;
   /** options that make a job manager use this database; the same options reopen the same data */
   options(): Pick<JobManagerOptions, 'databaseUrl' | 'dataDir' | 'schema'>;
   cleanup(): Promise<void>;
 }
 
 let counter = 0;
+
+/**
+ * A fresh PGlite data directory costs an initdb (several seconds); an existing one opens in about
+ * one. So tests copy a template made once per machine (made in a temp dir, renamed into place).
+ */
+async function pgliteDataDir(): Promise<string> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const template = join(tmpdir(), `jm-pglite-template-${process.getuid?.() ?? 0}`);
+  if (!existsSync(template)) {
+    const building = mkdtempSync(join(tmpdir(), 'jm-pglite-build-'));
+    const lite = new PGlite(building);
+    await lite.waitReady;
+    await lite.close();
+    try {
+      renameSync(building, template);
+    } catch {
+      rmSync(building, { recursive: true, force: true }); // another worker was quicker
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'jm-pglite-'));
+  cpSync(template, dir, { recursive: true });
+  return dir;
+}
 /** PGlite in a fresh data directory, or a fresh schema on the PostgreSQL 15 server. */
 export function dbTargets(): (() => DbTarget)[] {
   return [
     () => {
-      const dir = mkdtempSync(join(tmpdir(), 'jm-pglite-'));
-      return { name: 'pglite', options: () => ({ dataDir: dir }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      let dir = '';
+      return {
+        name: 'pglite',
+        prepare: async () => void (dir = await pgliteDataDir()),
+        options: () => ({ dataDir: dir }),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
     () => {
       const schema = `jm_test_${process.pid}_${Date.now().toString(36)}_${counter++}`;
       const url = testPostgresUrl();
       return {
         name: 'postgres',
+        prepare: async () => undefined,
         options: () => ({ databaseUrl: url, schema }),
         cleanup: async () => {
           const c = new pg.Client({ connectionString: url });
@@ -56,12 +86,14 @@ export interface Stack {
 }
 
 /** ERP simulator (no generated orders: tests script them), fake job agents, and a job manager. */
-export async function startStack(target: () => DbTarget, machines: string[], agentTiming?: ConstructorParameters<typeof FakeAgent>[2]): Promise<Stack> {
+type Timing = ConstructorParameters<typeof FakeAgent>[2];
+export async function startStack(target: () => DbTarget, machines: string[], agentTiming?: Timing | ((machineId: string) => Timing)): Promise<Stack> {
   const log = quietLog();
   const erp = await startErpSim({ plant, log, user: secrets.erpUser, password: secrets.erpPassword, host: '127.0.0.1', generator: { initialOrders: 0, orderIntervalMin: 0, changeIntervalMin: 0 } });
   const agents = new Map<string, FakeAgent>();
-  for (const m of machines) agents.set(m, await new FakeAgent(m, secrets.podToken, agentTiming).start());
+  for (const m of machines) agents.set(m, await new FakeAgent(m, secrets.podToken, typeof agentTiming === 'function' ? agentTiming(m) : agentTiming).start());
   const db = target();
+  await db.prepare();
   const basic = `Basic ${Buffer.from(`${secrets.erpUser}:${secrets.erpPassword}`).toString('base64')}`;
   const call = async (url: string, auth: string, method: string, body?: unknown) => {
     const r = await fetch(url, { method, headers: { authorization: auth, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -109,12 +141,12 @@ export async function startStack(target: () => DbTarget, machines: string[], age
 }
 
 /** Polls until `check` returns a truthy value (or throws with the last value seen). */
-export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 50): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const end = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await check();
-    if (last) return last as NonNullable<T>;
+    if (last) return last as Exclude<T, false | null | undefined | 0 | ''>;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
