@@ -15,6 +15,8 @@ export class TestBroker {
   private aedes: Aedes | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** every PUBLISH the broker took in (from any client), across restarts */
+  readonly received: { topic: string; payload: string; retain: boolean }[] = [];
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
@@ -22,6 +24,9 @@ export class TestBroker {
 
   async start(): Promise<this> {
     this.aedes = await Aedes.createBroker();
+    this.aedes.on('publish', (packet, client) => {
+      if (client) this.received.push({ topic: packet.topic, payload: packet.payload.toString(), retain: packet.retain });
+    });
     const server = createServer(this.aedes.handle);
     server.on('connection', (s) => {
       this.sockets.add(s);

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseMachineMessage, type MachineMessage } from '@plant-twin/contracts';
+import { machineById, loadPlant } from '@plant-twin/plant-model';
+import { Registry } from 'prom-client';
+import { createPodMetrics } from './metrics.js';
+import { Publisher } from './publisher.js';
+import { collect, quietLog, tempDir, TestBroker, uniquePlantId, waitFor } from './test-support.js';
+
+const machine = machineById(loadPlant(), 'PRS-01');
+function publisher(url: string, stateDir: string, plantId: string, bootId: string) {
+  return new Publisher({ url, machineId: machine.id, areaId: machine.area, plantId, bootId, stateDir, log: quietLog(), metrics: createPodMetrics(new Registry(), machine.id), machineConnected: () => true });
+}
+const sample = (i: number) => ({ kind: 'sample' as const, ts: 1_700_000_000_000 + i, values: [{ name: 'tonnage', value: i, quality: 'good' as const, ts: 1_700_000_000_000 + i }] });
+const parsed = (payloads: string[]) => payloads.map((p) => parseMachineMessage(p)).map((r) => (r.ok ? r.value : null)).filter((m): m is MachineMessage => m !== null);
+
+describe('publisher outbox', () => {
+  const root = tempDir('pod-pub');
+  const brokers: TestBroker[] = [];
+  afterAll(async () => {
+    for (const b of brokers) await b.stop();
+  });
+
+  it('queues what is accepted while the broker is down and delivers it in order on reconnect', async () => {
+    const broker = await new TestBroker().start();
+    brokers.push(broker);
+    const plantId = uniquePlantId('pub');
+    const pub = publisher(broker.url, join(root, 'a'), plantId, 'boot1');
+    pub.start();
+    await waitFor(() => pub.connected(), 5000, 'connected');
+    const first = Array.from({ length: 50 }, (_, i) => pub.publish(sample(i), { durable: true }));
+    await Promise.all(first);
+    await broker.stop();
+    await waitFor(() => !pub.connected(), 5000, 'disconnected');
+    let acked = 0;
+    const during = Array.from({ length: 150 }, (_, i) => pub.publish(sample(50 + i), { durable: true }).then(() => acked++));
+    expect(pub.queueDepth()).toBe(150);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(acked).toBe(0);
+    await broker.start();
+    await Promise.all(during);
+    // aedes emits 'publish' after it has sent the PUBACK
+    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length >= 200, 5000, 'broker saw all');
+    const values = parsed(broker.received.filter((r) => r.topic.endsWith('/sample')).map((r) => r.payload)).map((m) => (m.kind === 'sample' ? m.values[0]!.value : null));
+    const want = Array.from({ length: 200 }, (_, i) => i);
+    expect(values).toEqual(want);
+    expect(pub.queueDepth()).toBe(0);
+    await pub.stop();
+  });
+
+  it('keeps durable messages on disk across a pod restart and sends them with their original ids', async () => {
+    const broker = await new TestBroker().start();
+    brokers.push(broker);
+    const port = broker.port;
+    await broker.stop();
+    const stateDir = join(root, 'b');
+    const plantId = uniquePlantId('pub');
+    const a = publisher(`mqtt://127.0.0.1:${port}`, stateDir, plantId, 'bootA');
+    a.start();
+    void a.publish(sample(1), { durable: true });
+    void a.publish(sample(2), { durable: true });
+    void a.publish({ kind: 'state', ts: 5, state: 'idle', previous: null, quality: 'good' }, { durable: false });
+    await a.stop(); // the pod goes away with the broker unreachable
+    await broker.start();
+    const b = publisher(broker.url, stateDir, plantId, 'bootB');
+    b.start();
+    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length === 2, 5000, 'replay');
+    const replayed = parsed(broker.received.filter((r) => r.topic.endsWith('/sample')).map((r) => r.payload));
+    expect(replayed.map((m) => m.id)).toEqual(['PRS-01/bootA/1', 'PRS-01/bootA/2']);
+    // the non-durable one came from a source the driver reads again; it is not replayed
+    expect(broker.received.some((r) => r.topic.endsWith('/state'))).toBe(false);
+    await b.stop();
+  });
+
+  it('publishes through Mosquitto with a retained online status, retained offline on stop', async () => {
+    const plantId = uniquePlantId('mosq');
+    const sub = await collect('mqtt://127.0.0.1:1883', plantId);
+    const pub = publisher('mqtt://127.0.0.1:1883', join(root, 'c'), plantId, 'bootM');
+    pub.start();
+    await pub.publish(sample(7), { durable: true });
+    await waitFor(() => sub.messages.some((r) => r.message.kind === 'sample'), 5000, 'sample via mosquitto');
+    await waitFor(() => sub.messages.some((r) => r.message.kind === 'pod'), 5000, 'pod status');
+    expect(sub.messages.find((r) => r.message.kind === 'pod')?.message).toMatchObject({ status: 'online', machineConnected: true });
+    await pub.stop();
+    await waitFor(() => sub.messages.filter((r) => r.message.kind === 'pod').length === 2, 5000, 'offline status');
+    expect(sub.messages.filter((r) => r.message.kind === 'pod').at(-1)!.message).toMatchObject({ status: 'offline' });
+    // a late subscriber sees the retained status
+    const late = await collect('mqtt://127.0.0.1:1883', plantId);
+    await waitFor(() => late.messages.length > 0, 5000, 'retained');
+    expect(late.messages[0]).toMatchObject({ retained: true, message: { kind: 'pod', status: 'offline' } });
+    expect(sub.invalid).toEqual([]);
+    // clean up the retained topic on the shared broker
+    await sub.client.publishAsync(pub.topic('pod'), '', { retain: true, qos: 1 });
+    await sub.close();
+    await late.close();
+  });
+});
