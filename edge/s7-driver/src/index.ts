@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './codec.js';
 export { remoteTsapFor, type AreaItem, type WriteItem } from './protocol.js';
 export * from './connection.js';
+export * from './poller.js';
