@@ -4,3 +4,4 @@ export * from './codec.js';
 export { remoteTsapFor, type AreaItem, type WriteItem } from './protocol.js';
 export * from './connection.js';
 export * from './poller.js';
+export * from './mailbox.js';
