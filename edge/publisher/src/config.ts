@@ -31,6 +31,7 @@ const envSchema = z.object({
   BATCH_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   BATCH_LINGER_MS: z.coerce.number().int().min(0).default(200),
   MQTT_CLIENT_ID: z.string().min(1).max(64).optional(),
+  CLOUD_RETRY_MAX_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
 /** The publisher's configuration from environment variables and the mounted plant/site files. */
@@ -54,5 +55,6 @@ export function publisherConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pu
     batchMaxMessages: e.BATCH_MAX_MESSAGES,
     batchMaxBytes: e.BATCH_MAX_BYTES,
     batchLingerMs: e.BATCH_LINGER_MS,
+    backoffMaxMs: e.CLOUD_RETRY_MAX_MS,
   };
 }

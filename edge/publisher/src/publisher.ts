@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseMachineMessage, parseTopic, plantFilter } from '@plant-twin/contracts';
@@ -86,6 +87,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
       process.exit(1);
     });
 
+  await mkdir(config.bufferDir, { recursive: true });
   const { journal, truncatedBytes: journalCut } = await BatchJournal.open(config.bufferDir);
   const { log, recovery } = await SegmentLog.open(config.bufferDir, { segmentBytes, minNextIndex: journal.nextFrom });
   const deadLetter = await DeadLetterFile.open(config.bufferDir, 16 * 1024 * 1024);

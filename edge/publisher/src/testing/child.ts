@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The built program, as Kubernetes or the supervisor runs it (the root `npm test` builds dist first). */
+export const publisherMain = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface PublisherProcess {
+  child: ChildProcess;
+  port: number;
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+  ready(): Promise<boolean>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `node dist/main.js` with the given environment and waits until its HTTP port is known. */
+export async function spawnPublisher(env: Record<string, string>): Promise<PublisherProcess> {
+  const child = spawn(process.execPath, [publisherMain], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'publisher started') resolve(Number(entry.port));
+      } catch {
+        logs.push({ raw: line });
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => logs.push({ stderr: d.toString() }));
+    void exited.then((code) => reject(new Error(`publisher exited (${code}) before it started: ${JSON.stringify(logs.slice(-5))}`)));
+  });
+  return {
+    child,
+    port,
+    logs,
+    exited,
+    ready: async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    kill: async (signal) => {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
