@@ -133,6 +133,8 @@ export function typeOf(e: Expr, scope: Scope): Typed {
   }
 }
 
+const isNullLiteral = (e: Expr | undefined) => e?.k === 'lit' && e.v === null;
+
 function callType(e: Extract<Expr, { k: 'call' }>, scope: Scope): Typed {
   const arg = (i: number) => {
     const a = e.args[i];
@@ -178,9 +180,12 @@ function callType(e: Extract<Expr, { k: 'call' }>, scope: Scope): Typed {
     case 'NEWID':
       return { type: { kind: 'uniqueidentifier' }, nullable: false };
     case 'ISNULL':
-      return { type: arg(0).type, nullable: arg(1).nullable };
-    case 'COALESCE':
-      return { type: e.args.map((a) => typeOf(a, scope).type).reduce(higher), nullable: e.args.every((a) => typeOf(a, scope).nullable) };
+      // a bare NULL has no type of its own: the replacement's type wins
+      return { type: isNullLiteral(e.args[0]) ? arg(1).type : arg(0).type, nullable: arg(1).nullable };
+    case 'COALESCE': {
+      const typed = e.args.filter((a) => !isNullLiteral(a));
+      return { type: (typed.length ? typed : e.args).map((a) => typeOf(a, scope).type).reduce(higher), nullable: e.args.every((a) => typeOf(a, scope).nullable) };
+    }
     case 'NULLIF':
       return { type: arg(0).type, nullable };
     case 'IIF':
