@@ -21,6 +21,7 @@ import { S7Error } from './errors.js';
  */
 export interface MailboxStatus {
   jobState: MailboxJobStateName;
+  /** the mailbox's LOAD arguments as last written (a refused LOAD overwrites them too); the running job's id is the machine's job_id tag */
   jobId: string;
   partNumber: string;
   quantity: number;
