@@ -7,6 +7,7 @@ import { machineById, type Plant } from '@plant-twin/plant-model';
 import { createLogger, createServiceApp, listen, type Logger } from '@plant-twin/runtime';
 import type { FileDriverOptions } from './drivers/file/driver.js';
 import type { SqlDriverOptions } from './drivers/sql/driver.js';
+import type { S7DriverOptions } from './drivers/s7/driver.js';
 import type { DriverContext, MachineDriver, MachineEvent } from './drivers/types.js';
 import { JobAgent } from './jobs/agent.js';
 import { jobAgentRouter } from './jobs/api.js';
@@ -35,6 +36,7 @@ export interface PodConfig {
   maxQueue?: number;
   file?: FileDriverOptions;
   sql?: SqlDriverOptions;
+  s7?: S7DriverOptions;
 }
 
 export interface MachinePod {
@@ -61,8 +63,10 @@ async function createDriver(ctx: DriverContext, cfg: PodConfig): Promise<Machine
       const { SqlDriver } = await import('./drivers/sql/driver.js');
       return new SqlDriver(ctx, cfg.env ?? process.env, cfg.sql);
     }
-    case 's7':
-      throw new Error(`${ctx.machine.id}: the S7 driver adapter is not built yet (waiting for @plant-twin/s7-driver's poller)`);
+    case 's7': {
+      const { S7Driver } = await import('./drivers/s7/driver.js');
+      return new S7Driver(ctx, cfg.s7);
+    }
   }
 }
 
