@@ -19,6 +19,8 @@ const env = readEnv(
     JM_PORT: portFromEnv.default(12100),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     JM_DATA_DIR: z.string().default('.data/job-manager'),
+    /** PostgreSQL schema for the job tables (created if missing); unset: the server's default (public) */
+    JM_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
     ERP_URL: z.url(),
     ERP_USER: z.string().min(1),
     POD_URLS: podUrls,
@@ -33,6 +35,7 @@ const jm = await startJobManager({
   log,
   databaseUrl: env.DATABASE_URL,
   dataDir: env.DATABASE_URL ? undefined : env.JM_DATA_DIR,
+  schema: env.JM_DB_SCHEMA,
   apiToken: requireSecret('JM_API_TOKEN'),
   erp: { url: env.ERP_URL, user: env.ERP_USER, password: requireSecret('ERP_PASSWORD') },
   pods: env.POD_URLS,

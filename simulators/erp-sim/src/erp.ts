@@ -79,24 +79,25 @@ export class Erp {
     return new Date(this.nowMs()).toISOString();
   }
 
-  /** Applies every random event due by now (called periodically). */
+  /** Applies every random event due by now in simulated-time order (called periodically). */
   tick(): void {
     const g = this.store.generator!;
     const now = this.nowMs();
+    const arrivals = this.opts.orderIntervalMin > 0;
+    const changes = this.opts.changeIntervalMin > 0;
     let changed = false;
-    if (this.opts.orderIntervalMin > 0) {
-      while (g.nextArrivalMs <= now) {
-        if (this.openCount() < this.opts.maxOpen) this.generateOrder(new Date(g.nextArrivalMs));
+    for (;;) {
+      const nextArrival = arrivals ? g.nextArrivalMs : Infinity;
+      const nextChange = changes ? g.nextChangeMs : Infinity;
+      if (Math.min(nextArrival, nextChange) > now) break;
+      if (nextArrival <= nextChange) {
+        if (this.openCount() < this.opts.maxOpen) this.generateOrder(new Date(nextArrival));
         g.nextArrivalMs += Math.max(1, this.rng.exp(this.opts.orderIntervalMin) * minute);
-        changed = true;
-      }
-    }
-    if (this.opts.changeIntervalMin > 0) {
-      while (g.nextChangeMs <= now) {
-        this.randomChange(new Date(g.nextChangeMs));
+      } else {
+        this.randomChange(new Date(nextChange));
         g.nextChangeMs += Math.max(1, this.rng.exp(this.opts.changeIntervalMin) * minute);
-        changed = true;
       }
+      changed = true;
     }
     if (changed) this.persist();
   }

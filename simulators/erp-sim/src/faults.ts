@@ -17,7 +17,10 @@ export const faultsSchema = z.strictObject({
   /** every request answered 503 (ERP down for maintenance) */
   down: z.boolean().default(false),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
+  /** which endpoints misbehave */
+  scope: z.enum(['all', 'orders', 'confirmations']).default('all'),
 });
+export type FaultScope = 'orders' | 'confirmations';
 export type Faults = z.output<typeof faultsSchema>;
 
 /**
@@ -33,9 +36,10 @@ export class FaultInjector {
     this.rng = new Rng((seed ^ 0x5eed) >>> 0);
   }
 
-  middleware() {
+  middleware(endpoint: FaultScope) {
     return (req: Request, res: Response, next: NextFunction) => {
       const f = this.faults;
+      if (f.scope !== 'all' && f.scope !== endpoint) return next();
       if (f.down) return void res.status(503).set('Retry-After', '5').json({ error: 'ERP unavailable (maintenance)' });
       const r = this.rng.next();
       let edge = f.error5xx;

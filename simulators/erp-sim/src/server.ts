@@ -92,7 +92,7 @@ export async function startErpSim(opts: ErpSimOptions): Promise<ErpSim> {
 
   app.use('/api', requireBasic(opts.user, opts.password));
 
-  app.get(erpPaths.orders, faults.middleware(), (req, res) => {
+  app.get(erpPaths.orders, faults.middleware('orders'), (req, res) => {
     const q = validate(listQuery, req.query);
     const page =
       q.changedSince !== undefined ? erp.ordersSince(Date.parse(q.changedSince), q.page, q.pageSize) : erp.ordersAfter(Number(q.cursor ?? 0), q.pageSize);
@@ -108,7 +108,7 @@ export async function startErpSim(opts: ErpSimOptions): Promise<ErpSim> {
     reply(res, 200, body);
   });
 
-  app.post(erpPaths.confirmations, faults.middleware(), (req, res) => {
+  app.post(erpPaths.confirmations, faults.middleware('confirmations'), (req, res) => {
     const c = validate(confirmationSchema, req.body);
     if (Date.parse(c.end) < Date.parse(c.start)) throw new ValidationError([{ path: 'end', message: 'must not be before start' }]);
     const r = erp.confirm(c);
