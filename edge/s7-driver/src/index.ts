@@ -5,3 +5,4 @@ export { remoteTsapFor, type AreaItem, type WriteItem } from './protocol.js';
 export * from './connection.js';
 export * from './poller.js';
 export * from './mailbox.js';
+export * from './metrics.js';

@@ -179,3 +179,27 @@ describe('S7Poller', () => {
     await p.connection.close();
   });
 });
+
+describe('registerS7Metrics', () => {
+  it('exposes poll duration, PDUs, connection state and reconnects', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerS7Metrics } = await import('./metrics.js');
+    const m = s7Machines[3]!;
+    const proxy = await new ChaosProxy({ host: '127.0.0.1', port: servers.get(m.id)!.port }).listen();
+    const p = poller(m, proxy.port);
+    const registry = new Registry();
+    registerS7Metrics(registry, p, m.id);
+    p.start();
+    await until(() => p.stats.polls >= 3);
+    proxy.dropAll();
+    await until(() => p.connection.stats.reconnects === 1 && p.connection.connected);
+    const text = await registry.metrics();
+    expect(text).toMatch(/s7_poll_duration_seconds_count\{machine="IMM-02",class="fast\+change\+slow"\} [1-9]/);
+    expect(text).toMatch(/s7_poll_pdus_total\{machine="IMM-02"\} [1-9]/);
+    expect(text).toMatch(/s7_connected\{machine="IMM-02"\} 1/);
+    expect(text).toMatch(/s7_reconnects_total\{machine="IMM-02"\} 1/);
+    await p.stop();
+    await p.connection.close();
+    await proxy.close();
+  });
+});

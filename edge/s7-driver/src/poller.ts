@@ -82,6 +82,7 @@ export class S7Poller extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight = false;
+  private nextTick = 0;
   private lastDue: Record<PollClass, number> = { fast: -Infinity, slow: -Infinity, change: -Infinity };
   private clock: { plc: number; local: number } | undefined;
   private problems = new Set<string>();
@@ -127,6 +128,7 @@ export class S7Poller extends EventEmitter {
     this.connection.on('up', this.onUp);
     this.connection.on('down', this.onDown);
     this.connection.start();
+    this.nextTick = Date.now();
     this.schedule(0);
     return this;
   }
@@ -198,8 +200,11 @@ export class S7Poller extends EventEmitter {
     this.checkStale(started);
     if (this.inFlight) this.stats.skipped++;
     else if (this.connection.connected) void this.poll(started);
-    // next tick on the fast grid; a late tick is not made up for (no burst after a stall)
-    this.schedule(Math.max(0, this.fastMs - (Date.now() - started)));
+    // next tick on the fast grid (timer lateness does not accumulate); ticks missed in a stall are
+    // dropped, not made up for in a burst
+    this.nextTick += this.fastMs;
+    if (this.nextTick <= started) this.nextTick = started + this.fastMs;
+    this.schedule(Math.max(0, this.nextTick - Date.now()));
   }
 
   private dueClasses(now: number): PollClass[] {

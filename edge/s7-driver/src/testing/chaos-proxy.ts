@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { TpktFramer } from '../protocol.js';
 
 /**
  * A loopback TCP proxy that behaves like a bad network between the edge and a PLC: it cuts what it
@@ -20,6 +21,8 @@ export class ChaosProxy {
   private refusing = false;
   port = 0;
   connections = 0;
+  /** TPKT frames sent towards the PLC (connection setup counts 2 per connection: COTP CR and S7 setup) */
+  requestFrames = 0;
 
   constructor(
     private readonly target: { host: string; port: number },
@@ -53,6 +56,14 @@ export class ChaosProxy {
     };
     client.on('close', end);
     upstream.on('close', end);
+    const counter = new TpktFramer(65535);
+    client.on('data', (chunk: Buffer) => {
+      try {
+        this.requestFrames += counter.push(chunk).length;
+      } catch {
+        // not TPKT: nothing to count
+      }
+    });
     this.pipe(client, upstream, false);
     this.pipe(upstream, client, true);
   }
