@@ -106,6 +106,25 @@ export class Table {
     return next;
   }
 
+  /**
+   * Rows whose IDENTITY value is above `bound` (or equal, if inclusive), found by binary search:
+   * rows are kept in insertion order, so their identity values ascend (the machine pod polls
+   * "WHERE key > @after" on logs that grow all day).
+   */
+  rowsAfterIdentity(bound: number, inclusive: boolean): SqlValue[][] {
+    const id = this.identityIndex;
+    if (id < 0 || this.identityStep <= 0) return this.rows;
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.rows[mid]![id] as number;
+      if (v > bound || (inclusive && v === bound)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo === 0 ? this.rows : this.rows.slice(lo);
+  }
+
   deleteRows(doomed: Set<SqlValue[]>): void {
     if (doomed.size === 0) return;
     for (const r of doomed) this.unindexRow(r);

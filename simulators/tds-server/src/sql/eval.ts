@@ -42,13 +42,19 @@ const isDate = (t: SqlType) => t.kind === 'datetime2' || t.kind === 'datetime' |
 const BIT: SqlType = { kind: 'bit' };
 const INT: SqlType = { kind: 'int' };
 
+/** column position per expression node and table, so that a scan resolves each name once */
+const resolved = new WeakMap<object, { table: Table | undefined; i: number }>();
+
 function columnIndex(e: { table?: string; name: string }, scope: Scope): number {
   const t = scope.table;
+  const hit = resolved.get(e);
+  if (hit && hit.table === t && !e.table) return hit.i;
   if (e.table && !scope.qualifiers.some((q) => q.toLowerCase() === e.table!.toLowerCase())) {
     throw new SqlError(4104, `The multi-part identifier "${e.table}.${e.name}" could not be bound.`, 16, 1);
   }
   const i = t?.columnIndex(e.name);
   if (i === undefined) throw sqlErrors.invalidColumn(e.name);
+  resolved.set(e, { table: t, i });
   return i;
 }
 
@@ -235,6 +241,7 @@ function toNumber(v: SqlValue): number {
 
 /** Comparison with SQL Server's implicit conversions and the server collation (case-insensitive, trailing blanks ignored). */
 export function compareValues(a: SqlValue, b: SqlValue): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
   if (typeof a === 'string' && typeof b === 'string') {
     const x = a.replace(/ +$/, '').toLowerCase();

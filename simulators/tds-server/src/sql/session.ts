@@ -243,11 +243,25 @@ export class Session {
     });
     const top = this.limit(s.top, vars, 'TOP');
     if (s.where && containsAggregate(s.where)) throw sqlErrors.aggregateInWhere();
-    let source: SqlValue[][] = table ? table.rows : [[]];
-    if (s.where) source = source.filter((row) => test(s.where!, scope, { row }));
+    let source: SqlValue[][] = table ? (s.where ? this.identityRange(table, s.where, scope) : table.rows) : [[]];
+    if (s.where) {
+      // TOP n in identity order (or no order) needs only the first n matches
+      const idName = table && table.identityIndex >= 0 ? table.columns[table.identityIndex]!.name.toLowerCase() : null;
+      const inOrder = !s.orderBy || (s.orderBy.length === 1 && !s.orderBy[0]!.desc && s.orderBy[0]!.e.k === 'col' && s.orderBy[0]!.e.name.toLowerCase() === idName);
+      const stopAt = top !== undefined && inOrder && !s.distinct && !s.groupBy && !s.offset && !items.some((i) => containsAggregate(i.e)) ? top : Infinity;
+      const matched: SqlValue[][] = [];
+      for (const row of source) {
+        if (matched.length >= stopAt) break;
+        if (test(s.where, scope, { row })) matched.push(row);
+      }
+      source = matched;
+    }
     const grouped = !!s.groupBy || items.some((i) => containsAggregate(i.e)) || (s.having !== undefined);
-    // each output row keeps what ORDER BY may need: its source row (or group)
-    let out: { values: SqlValue[]; row: SqlValue[] | null; group?: SqlValue[][] }[];
+    // output rows are projected lazily: ORDER BY and TOP first decide which are needed
+    type Out = { values?: SqlValue[]; row: SqlValue[] | null; group?: SqlValue[][] };
+    const project = (o: Out): SqlValue[] =>
+      (o.values ??= items.map((i, k) => coerce(evaluate(i.e, scope, o.group ? { row: o.row, group: o.group } : { row: o.row }), columns[k]!.type)));
+    let out: Out[];
     if (grouped) {
       const groups = new Map<string, SqlValue[][]>();
       const keyOf = (row: SqlValue[]) => JSON.stringify((s.groupBy ?? []).map((g) => normalizeKey(evaluate(g, scope, { row }))));
@@ -263,53 +277,88 @@ export class Session {
       for (const group of groups.values()) {
         const ctx = { row: group[0] ?? null, group };
         if (s.having && !test(s.having, scope, ctx)) continue;
-        out.push({ values: items.map((i) => evaluate(i.e, scope, ctx)), ...ctx });
+        out.push(ctx);
       }
     } else {
-      out = source.map((row) => ({ values: items.map((i) => evaluate(i.e, scope, { row })), row }));
+      out = source.map((row) => ({ row }));
     }
-    out.forEach((o) => (o.values = o.values.map((v, i) => coerce(v, columns[i]!.type))));
     if (s.distinct) {
       const seen = new Set<string>();
       out = out.filter((o) => {
-        const k = JSON.stringify(o.values.map(normalizeKey));
+        const k = JSON.stringify(project(o).map(normalizeKey));
         if (seen.has(k)) return false;
         seen.add(k);
         return true;
       });
     }
     if (s.orderBy) {
-      const keys = s.orderBy.map((o) => {
-        if (o.e.k === 'lit' && typeof o.e.v === 'number') {
-          const at = o.e.v - 1;
-          if (at < 0 || at >= items.length) throw new SqlError(108, `The ORDER BY position number ${o.e.v} is out of range of the number of items in the select list.`, 16, 1);
-          return (r: (typeof out)[number]) => r.values[at] ?? null;
-        }
-        if (o.e.k === 'col' && !o.e.table) {
-          const name = o.e.name.toLowerCase();
-          const at = items.findIndex((i) => i.name.toLowerCase() === name);
-          if (at >= 0) return (r: (typeof out)[number]) => r.values[at] ?? null;
-        }
-        const e = o.e;
-        typeOf(e, scope);
-        return (r: (typeof out)[number]) => evaluate(e, scope, r.group ? { row: r.row, group: r.group } : { row: r.row });
-      });
-      const decorated = out.map((r) => ({ r, k: keys.map((f) => f(r)) }));
-      decorated.sort((a, b) => {
-        for (let i = 0; i < keys.length; i++) {
-          const c = compareValues(a.k[i]!, b.k[i]!);
-          if (c !== 0) return s.orderBy![i]!.desc ? -c : c;
-        }
-        return 0;
-      });
-      out = decorated.map((d) => d.r);
+      const idName = table && table.identityIndex >= 0 ? table.columns[table.identityIndex]!.name.toLowerCase() : null;
+      const only = s.orderBy.length === 1 ? s.orderBy[0]! : null;
+      if (!grouped && !s.distinct && only && only.e.k === 'col' && only.e.name.toLowerCase() === idName && !items.some((i) => i.name.toLowerCase() === idName && !(i.e.k === 'col' && i.e.name.toLowerCase() === idName))) {
+        // rows are stored in identity order already
+        if (only.desc) out.reverse();
+      } else {
+        const keys = s.orderBy.map((o) => {
+          if (o.e.k === 'lit' && typeof o.e.v === 'number') {
+            const at = o.e.v - 1;
+            if (at < 0 || at >= items.length) throw new SqlError(108, `The ORDER BY position number ${o.e.v} is out of range of the number of items in the select list.`, 16, 1);
+            return (r: Out) => project(r)[at] ?? null;
+          }
+          if (o.e.k === 'col' && !o.e.table) {
+            const name = o.e.name.toLowerCase();
+            const at = items.findIndex((i) => i.name.toLowerCase() === name);
+            if (at >= 0) return (r: Out) => project(r)[at] ?? null;
+          }
+          const e = o.e;
+          typeOf(e, scope);
+          return (r: Out) => evaluate(e, scope, r.group ? { row: r.row, group: r.group } : { row: r.row });
+        });
+        const decorated = out.map((r) => ({ r, k: keys.map((f) => f(r)) }));
+        decorated.sort((a, b) => {
+          for (let i = 0; i < keys.length; i++) {
+            const c = compareValues(a.k[i]!, b.k[i]!);
+            if (c !== 0) return s.orderBy![i]!.desc ? -c : c;
+          }
+          return 0;
+        });
+        out = decorated.map((d) => d.r);
+      }
     }
     const offset = this.limit(s.offset, vars, 'OFFSET') ?? 0;
     const fetch = this.limit(s.fetch, vars, 'FETCH');
-    let rows = out.map((o) => o.values);
-    if (offset || fetch !== undefined) rows = rows.slice(offset, fetch === undefined ? undefined : offset + fetch);
-    if (top !== undefined) rows = rows.slice(0, top);
+    if (offset || fetch !== undefined) out = out.slice(offset, fetch === undefined ? undefined : offset + fetch);
+    if (top !== undefined) out = out.slice(0, top);
+    const rows = out.map(project);
     return { curCmd: CurCmd.Select, rowCount: rows.length, result: { columns, rows } };
+  }
+
+  /** The rows a WHERE with "identity > / >= value" (among its ANDed terms) can match at all. */
+  private identityRange(table: Table, where: Expr, scope: Scope): SqlValue[][] {
+    const id = table.identityIndex;
+    if (id < 0) return table.rows;
+    const idName = table.columns[id]!.name.toLowerCase();
+    const isId = (e: Expr) => e.k === 'col' && e.name.toLowerCase() === idName && (!e.table || scope.qualifiers.some((q) => q.toLowerCase() === e.table!.toLowerCase()));
+    const constant = (e: Expr) => e.k === 'lit' || e.k === 'param';
+    let best: { bound: number; inclusive: boolean } | null = null;
+    const visit = (e: Expr): void => {
+      if (e.k !== 'bin') return;
+      if (e.op === 'and') return void (visit(e.l), visit(e.r));
+      let op = e.op;
+      let other: Expr | null = null;
+      if (isId(e.l) && constant(e.r)) other = e.r;
+      else if (isId(e.r) && constant(e.l)) {
+        other = e.l;
+        op = op === '<' ? '>' : op === '<=' ? '>=' : op;
+      }
+      if (!other || (op !== '>' && op !== '>=')) return;
+      const v = evaluate(other, scope, { row: null });
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
+      if (!Number.isFinite(n)) return;
+      if (!best || n > best.bound) best = { bound: n, inclusive: op === '>=' };
+    };
+    visit(where);
+    const range = best as { bound: number; inclusive: boolean } | null;
+    return range ? table.rowsAfterIdentity(range.bound, range.inclusive) : table.rows;
   }
 
   private outputSet(items: OutputItem[], table: Table, vars: Map<string, Variable>, pairs: { inserted: SqlValue[] | null; deleted: SqlValue[] | null }[]): ResultSet {
