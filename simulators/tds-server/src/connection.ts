@@ -9,6 +9,7 @@ import { buildPreLoginResponse, Encrypt, negotiateEncryption, parsePreLogin, typ
 import { declaredNames, parseRpc, parseSqlBatch, ProcId, type RpcRequest } from './requests.js';
 import { Response } from './response.js';
 import type { Variable } from './sql/eval.js';
+import { parseBatch } from './sql/parser.js';
 import { Session } from './sql/session.js';
 import { TlsTunnel } from './tls-tunnel.js';
 import * as tok from './tokens.js';
@@ -35,6 +36,13 @@ export interface ConnectionConfig {
 
 type State = 'prelogin' | 'login' | 'ready' | 'closed';
 
+/** an OUTPUT parameter of an RPC, answered with a RETURNVALUE token */
+interface Output {
+  ordinal: number;
+  name: string;
+  variable: Variable;
+}
+
 const INITIAL_PACKET_SIZE = 4096;
 
 export class TdsConnection {
@@ -48,6 +56,9 @@ export class TdsConnection {
   private readonly queue: TdsMessage[] = [];
   private busy = false;
   private running: { abort: AbortController; attention: boolean } | null = null;
+  /** sp_prepare handles of this connection */
+  private readonly prepared = new Map<number, { sql: string; names: string[] }>();
+  private nextHandle = 1;
   private loginTimer: NodeJS.Timeout | undefined;
   private firstChunk = true;
   /** TLS completed on this connection (for the login only, if loginOnlyTls) */
@@ -300,28 +311,61 @@ export class TdsConnection {
       throw e;
     }
     const name = typeof req.proc === 'number' ? req.proc : req.proc.toLowerCase().replace(/^(\[?sys\]?\.|\[?dbo\]?\.|master\.\.)/, '');
+    const bind = (params: RpcRequest['params'], names: string[], firstOrdinal: number) => {
+      const vars = new Map<string, Variable>();
+      const outputs: Output[] = [];
+      params.forEach((p, i) => {
+        const pname = p.name || names[i] || `@${i}`;
+        const variable: Variable = { type: p.type.type ?? { kind: 'int' }, value: p.value };
+        vars.set(pname.toLowerCase(), variable);
+        if (p.output) outputs.push({ ordinal: firstOrdinal + i, name: pname.startsWith('@') ? pname : '@' + pname, variable });
+      });
+      const missing = names.find((n) => !vars.has(n.toLowerCase()));
+      return { vars, outputs, missing };
+    };
     if (name === ProcId.ExecuteSql || name === 'sp_executesql') {
       const [stmt, decl, ...rest] = req.params;
       if (!stmt || typeof stmt.value !== 'string') return this.errorOnly(new SqlError(214, "Procedure expects parameter '@statement' of type 'ntext/nchar/nvarchar'.", 16, 2));
       const names = typeof decl?.value === 'string' ? declaredNames(decl.value) : [];
-      const vars = new Map<string, Variable>();
-      rest.forEach((p, i) => {
-        const pname = p.name || names[i] || `@${i}`;
-        vars.set(pname.toLowerCase(), { type: p.type.type ?? { kind: 'int' }, value: p.value });
-      });
-      const missing = names.find((n) => !vars.has(n.toLowerCase()));
+      const { vars, outputs, missing } = bind(rest, names, 2);
       if (missing) return this.errorOnly(new SqlError(8178, `The parameterized query '(${String(decl?.value ?? '').slice(0, 80)})${stmt.value.slice(0, 80)}' expects the parameter '${missing}', which was not supplied.`, 16, 1));
-      return this.execute(stmt.value, vars, 'proc');
+      return this.execute(stmt.value, vars, outputs);
+    }
+    if (name === ProcId.Prepare || name === 'sp_prepare') {
+      // sp_prepare @handle OUTPUT, @params, @stmt [, @options]
+      const [, decl, stmt] = req.params;
+      if (!stmt || typeof stmt.value !== 'string') return this.errorOnly(new SqlError(214, "Procedure expects parameter '@stmt' of type 'ntext/nchar/nvarchar'.", 16, 2));
+      const sql = stmt.value;
+      const handle = this.nextHandle++;
+      this.prepared.set(handle, { sql, names: typeof decl?.value === 'string' ? declaredNames(decl.value) : [] });
+      const variable: Variable = { type: { kind: 'int' }, value: handle };
+      // syntax errors surface at prepare time, as on SQL Server
+      return this.execute(null, new Map(), [{ ordinal: 0, name: '@handle', variable }], undefined, sql);
+    }
+    if (name === ProcId.Execute || name === 'sp_execute') {
+      const [h, ...rest] = req.params;
+      const stmt = typeof h?.value === 'number' ? this.prepared.get(h.value) : undefined;
+      if (!stmt) return this.errorOnly(new SqlError(8179, `Could not find prepared statement with handle ${String(h?.value ?? 'NULL')}.`, 16, 1));
+      const { vars, outputs, missing } = bind(rest, stmt.names, 1);
+      if (missing) return this.errorOnly(new SqlError(8178, `The parameterized query expects the parameter '${missing}', which was not supplied.`, 16, 1));
+      return this.execute(stmt.sql, vars, outputs);
+    }
+    if (name === ProcId.Unprepare || name === 'sp_unprepare') {
+      const h = req.params[0]?.value;
+      if (typeof h === 'number') this.prepared.delete(h);
+      return this.execute(null, new Map(), []);
     }
     const label = typeof req.proc === 'number' ? `procedure id ${req.proc}` : req.proc;
-    return this.execute(null, new Map(), 'proc', typeof req.proc === 'number' ? sqlErrors.unsupported(`RPC ${label}`) : sqlErrors.unknownProcedure(req.proc));
+    return this.execute(null, new Map(), [], typeof req.proc === 'number' ? sqlErrors.unsupported(`RPC ${label}`) : sqlErrors.unknownProcedure(req.proc));
   }
 
   /**
-   * Runs SQL and streams the tokens. `proc` marks an RPC: statement DONEs become DONEINPROC and
-   * the reply ends with RETURNSTATUS and DONEPROC, as SQL Server answers a procedure call.
+   * Runs SQL and streams the tokens. `outputs` marks an RPC: statement DONEs become DONEINPROC and
+   * the reply ends with RETURNSTATUS, the OUTPUT parameters' values and DONEPROC, as SQL Server
+   * answers a procedure call. `checkOnly` is parsed for errors but not run (sp_prepare).
    */
-  private async execute(sql: string | null, vars: Map<string, Variable>, proc: 'proc' | null, preError?: SqlError): Promise<void> {
+  private async execute(sql: string | null, vars: Map<string, Variable>, outputs: Output[] | null, preError?: SqlError, checkOnly?: string): Promise<void> {
+    const proc = outputs !== null;
     const session = this.session!;
     const res = this.response();
     const running = { abort: new AbortController(), attention: false };
@@ -329,6 +373,14 @@ export class TdsConnection {
     const stmtDone = proc ? 0xff : 0xfd;
     let pending: { status: number; curCmd: number; rows: number } | null = null;
     let failed: SqlError | null = preError ?? null;
+    if (checkOnly !== undefined && !failed) {
+      try {
+        parseBatch(checkOnly);
+      } catch (e) {
+        if (e instanceof SqlError) failed = e;
+        else throw e;
+      }
+    }
     const serverName = this.config.serverName;
     try {
       if (sql !== null && !failed) {
@@ -382,6 +434,7 @@ export class TdsConnection {
     if (proc) {
       if (pending) tok.done(w, 0xff, pending.status | tok.Done.More, pending.curCmd, pending.rows);
       tok.returnStatus(w, 0);
+      for (const o of outputs) tok.returnValue(w, o.ordinal, o.name, o.variable.type, o.variable.value);
       tok.done(w, 0xfe, 0, 0, 0);
     } else if (pending) tok.done(w, 0xfd, pending.status, pending.curCmd, pending.rows);
     else tok.done(w, 0xfd, 0, 0, 0);

@@ -301,3 +301,38 @@ describe('tls: required', () => {
     await pool.close();
   });
 });
+
+describe('prepared statements and OUTPUT parameters', () => {
+  let server: TdsServer;
+  let db: SqlDatabase;
+  let pool: sql.ConnectionPool;
+  beforeAll(async () => {
+    ({ server, db } = await startServer({ tls: 'off' }));
+    seedCycles(db, 12);
+    pool = await new sql.ConnectionPool(mssqlConfig(server.port, { pool: { max: 1, min: 0 } })).connect();
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await server?.close();
+  });
+
+  it('sp_prepare / sp_execute / sp_unprepare (mssql PreparedStatement)', async () => {
+    const ps = new sql.PreparedStatement(pool);
+    ps.input('after', sql.BigInt);
+    ps.input('result', sql.NVarChar(8));
+    await ps.prepare('SELECT CycleId FROM CycleLog WHERE CycleId > @after AND Result = @result ORDER BY CycleId');
+    const a = await ps.execute({ after: 0, result: 'NOK' });
+    const b = await ps.execute({ after: 4, result: 'OK' });
+    await ps.unprepare();
+    expect(a.recordset.map((r: { CycleId: string }) => r.CycleId)).toEqual(['4', '11']);
+    expect(b.recordset.map((r: { CycleId: string }) => Number(r.CycleId))).toEqual([5, 6, 7, 8, 9, 10, 12]);
+    const bad = new sql.PreparedStatement(pool);
+    await expect(bad.prepare('SELECT FROM WHERE')).rejects.toMatchObject({ number: 156 });
+  });
+
+  it('returns OUTPUT parameters of sp_executesql', async () => {
+    const r = await pool.request().input('a', sql.Int, 41).output('total', sql.Int).output('label', sql.NVarChar(20)).query("SET @total = @a + 1; SET @label = N'answer'; SELECT 1 AS x");
+    expect(r.output).toEqual({ total: 42, label: 'answer' });
+    expect(r.recordset).toEqual([{ x: 1 }]);
+  });
+});

@@ -84,3 +84,10 @@ export function row(w: Writer, cols: ResultColumn[], values: SqlValue[]): void {
   w.u8(0xd1);
   for (let i = 0; i < cols.length; i++) writeValue(w, cols[i]!.type, cols[i]!.nullable, values[i] ?? null);
 }
+
+/** RETURNVALUE: the value of an OUTPUT parameter after an RPC */
+export function returnValue(w: Writer, ordinal: number, name: string, type: SqlType, value: SqlValue): void {
+  w.u8(0xac).u16(ordinal).bVarchar(name).u8(0x01).u32(0).u16(0x01);
+  writeTypeInfo(w, type, true);
+  writeValue(w, type, true, value);
+}
