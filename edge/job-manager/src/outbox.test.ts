@@ -94,15 +94,15 @@ describe.each(dbTargets().map((t) => [t().name, t] as const))('confirmations out
     // the ERP records every confirmation and then keeps the answer back: the sender waits on it
     await s.erpCall('PUT', '/api/v1/_sim/faults', { hangAfterCommit: 1, timeoutMs: 120_000, scope: 'confirmations' });
     const first = run();
-    await until('the ERP recorded the confirmation', async () => (await truth(s)).confirmations.length === 1, 60_000);
+    await until('the ERP recorded the confirmation', async () => (await truth(s)).confirmations.length === 1, 150_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     await s.erpCall('PUT', '/api/v1/_sim/faults', {});
     run();
-    await until('the restarted job manager resent it and heard the 409', async () => (await truth(s)).duplicatesRejected >= 1, 60_000);
+    await until('the restarted job manager resent it and heard the 409', async () => (await truth(s)).duplicatesRejected >= 1, 150_000);
     await new Promise((r) => setTimeout(r, 500)); // room for any (wrong) further send
     const t = await truth(s);
     expect(t.confirmations).toHaveLength(1);
     expect(t.confirmations[0]).toMatchObject({ confirmationId: `${jobIdOf(a)}.${a.operation}.final`, goodQuantity: s.agents.get('CNC-01')!.jobs.get(jobIdOf(a))!.good, final: true });
-  }, 180_000);
+  }, 400_000);
 });

@@ -141,7 +141,7 @@ export async function startStack(target: () => DbTarget, machines: string[], age
 }
 
 /** Polls until `check` returns a truthy value (or throws with the last value seen). */
-export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 50): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
+export async function until<T>(what: string, check: () => Promise<T> | T, timeoutMs = 45_000, everyMs = 50): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const end = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
