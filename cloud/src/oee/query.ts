@@ -3,7 +3,7 @@ import type { CloudTables } from '../db/schema.js';
 import { addFacts, emptyFacts, type OeeFacts } from './facts.js';
 import { groupFacts, kpisOf, type OeeKpis } from './kpi.js';
 import type { OeeModel } from './model.js';
-import { factsFromRaw, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts } from './store.js';
+import { factsFromRawSpans, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts } from './store.js';
 
 export interface OeeQuery {
   from: number;
@@ -55,12 +55,11 @@ export async function queryOee(db: Kysely<CloudTables>, model: OeeModel, q: OeeQ
   const rows: GroupedFacts[] = [];
   const covered = q.useRollups === false ? new Map<string, [number, number][]>() : await rolledSpans(db, machineIds, from, to);
   if (q.useRollups !== false) rows.push(...(await rolledFacts(db, machineIds, from, to)));
-  for (const machineId of machineIds) {
-    for (const [a, b] of gaps(from, to, covered.get(machineId) ?? [])) {
-      const end = seen.get(machineId) ?? a;
-      for (const r of await factsFromRaw(db, model, machineId, a, b, end)) rows.push({ machineId, shift: r.shift, part: r.part, facts: r });
-    }
-  }
+  const spans = machineIds.flatMap((machineId) => gaps(from, to, covered.get(machineId) ?? []).map(([a, b]) => ({ machineId, from: a, to: b, end: seen.get(machineId) ?? a })));
+  const raw = await factsFromRawSpans(db, model, spans);
+  spans.forEach((span, i) => {
+    for (const r of raw[i]!) rows.push({ machineId: span.machineId, shift: r.shift, part: r.part, facts: r });
+  });
   const machines: Record<string, OeeBreakdown> = {};
   for (const id of machineIds) machines[id] = breakdown(rows.filter((r) => r.machineId === id));
   return { from, to, plant: breakdown(rows), machines };

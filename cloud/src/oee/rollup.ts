@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { CloudTables } from '../db/schema.js';
 import { oeeModelFingerprint, type OeeModel } from './model.js';
-import { factsFromRaw, gaps, hourMs, lastSeen, lockMachines, rolledSpans, writeRollup } from './store.js';
+import { factsFromRawSpans, gaps, hourMs, lastSeen, lockMachines, rolledSpans, writeRollup } from './store.js';
 
 /** Rolled-up hours are only trusted for the model they were computed with. */
 export async function resetRollupsIfModelChanged(db: Kysely<CloudTables>, model: OeeModel): Promise<boolean> {
@@ -57,10 +57,10 @@ export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: 
         const still = await sql<{ n: number }>`select count(*)::int as n from oee_rolled where machine_id = ${machineId} and bucket >= ${a} and bucket < ${b}`.execute(trx);
         if (Number(still.rows[0]?.n) > 0) return;
         const lastNow = (await lastSeen(trx, [machineId])).get(machineId) ?? last;
-        const rows = await factsFromRaw(trx, model, machineId, a, b, lastNow);
+        const [rows] = await factsFromRawSpans(trx, model, [{ machineId, from: a, to: b, end: lastNow }]);
         const buckets: number[] = [];
         for (let t = a; t < b; t += hourMs) buckets.push(t);
-        await writeRollup(trx, machineId, buckets, rows);
+        await writeRollup(trx, machineId, buckets, rows!);
         written += buckets.length;
       });
     }

@@ -13,39 +13,68 @@ export async function lastSeen(db: Q, machineIds: readonly string[]): Promise<Ma
   return new Map(r.rows.map((x) => [x.machine_id, Number(x.last_ts)]));
 }
 
-/** OEE facts of one machine over [from, to) computed from the stored raw facts, by hour bucket. */
-export async function factsFromRaw(db: Q, model: OeeModel, machineId: string, from: number, to: number, end: number): Promise<FactsRow[]> {
-  const ctx = model.smallStopMs;
-  const states = await sql<{ ts: number; state: string; quality: string; part_number: string | null }>`
-    select ts, state, quality, part_number from (
-      (select ts, state, quality, part_number from state_event where machine_id = ${machineId} and ts < ${from - ctx} order by ts desc limit 1)
-      union all (select ts, state, quality, part_number from state_event where machine_id = ${machineId} and ts >= ${from - ctx} and ts < ${to + ctx})
-      union all (select ts, state, quality, part_number from state_event where machine_id = ${machineId} and ts >= ${to + ctx} order by ts limit 1)
-    ) s order by ts`.execute(db);
-  // the part in force may have been set by a state message long before the range
-  const lastPart = await sql<{ part_number: string }>`select part_number from state_event where machine_id = ${machineId} and ts < ${from - ctx} and part_number is not null order by ts desc limit 1`.execute(db);
-  const pods = await sql<{ ts: number; status: string; machine_connected: boolean }>`
-    select ts, status, machine_connected from (
-      (select ts, status, machine_connected from pod_event where machine_id = ${machineId} and ts < ${from - ctx} order by ts desc limit 1)
-      union all (select ts, status, machine_connected from pod_event where machine_id = ${machineId} and ts >= ${from - ctx} and ts < ${to + ctx})
-    ) p order by ts`.execute(db);
-  const counts = await sql<{ ts: number; good_delta: number; scrap_delta: number; part_number: string | null }>`
-    select ts, good_delta, scrap_delta, part_number from counter_event where machine_id = ${machineId} and ts >= ${from} and ts < ${to} order by ts`.execute(db);
+export interface RawSpan {
+  machineId: string;
+  from: number;
+  to: number;
+  /** the machine's timeline is known up to here */
+  end: number;
+}
 
-  const stateFacts: StateFact[] = states.rows.map((r) => ({ ts: Number(r.ts), state: r.state, quality: r.quality, partNumber: r.part_number }));
-  if (stateFacts[0] && stateFacts[0].partNumber === null && lastPart.rows[0]) stateFacts[0].partNumber = lastPart.rows[0].part_number;
-  const podFacts: PodFact[] = pods.rows.map((r) => ({ ts: Number(r.ts), ok: r.status === 'online' && r.machine_connected }));
-  const countFacts: CountFact[] = counts.rows.map((r) => ({ ts: Number(r.ts), good: r.good_delta, scrap: r.scrap_delta, partNumber: r.part_number }));
-  return machineFacts(
-    { states: stateFacts, pods: podFacts, counts: countFacts, end },
-    {
-      from,
-      to,
-      windows: plannedWindows(model.shifts, model.timezone, from, to),
-      smallStopMs: model.smallStopMs,
-      idealCycleS: model.idealCycleS.get(machineId) ?? new Map(),
-      bucketMs: hourMs,
-    },
+/**
+ * OEE facts over spans of several machines computed from the stored raw facts, by hour bucket:
+ * four queries whatever the number of spans (each query per span is an index range scan).
+ */
+export async function factsFromRawSpans(db: Q, model: OeeModel, spans: readonly RawSpan[]): Promise<FactsRow[][]> {
+  if (!spans.length) return [];
+  const ctx = model.smallStopMs;
+  const ids = spans.map((s) => s.machineId);
+  const a = spans.map((s) => s.from - ctx), b = spans.map((s) => s.to + ctx);
+  const from = spans.map((s) => s.from), to = spans.map((s) => s.to);
+  const states = await sql<{ k: number; ts: number; state: string; quality: string; part_number: string | null }>`
+    select s.k, x.ts, x.state, x.quality, x.part_number
+    from unnest(${ids}::text[], ${a}::bigint[], ${b}::bigint[]) with ordinality as s(m, a, b, k)
+    cross join lateral (
+      (select ts, state, quality, part_number from state_event where machine_id = s.m and ts < s.a order by ts desc limit 1)
+      union all (select ts, state, quality, part_number from state_event where machine_id = s.m and ts >= s.a and ts < s.b)
+      union all (select ts, state, quality, part_number from state_event where machine_id = s.m and ts >= s.b order by ts limit 1)
+    ) x order by s.k, x.ts`.execute(db);
+  // the part in force may have been set by a state message long before the span
+  const parts = await sql<{ k: number; part_number: string }>`
+    select s.k, x.part_number from unnest(${ids}::text[], ${a}::bigint[]) with ordinality as s(m, a, k)
+    cross join lateral (select part_number from state_event where machine_id = s.m and ts < s.a and part_number is not null order by ts desc limit 1) x`.execute(db);
+  const pods = await sql<{ k: number; ts: number; status: string; machine_connected: boolean }>`
+    select s.k, x.ts, x.status, x.machine_connected
+    from unnest(${ids}::text[], ${a}::bigint[], ${b}::bigint[]) with ordinality as s(m, a, b, k)
+    cross join lateral (
+      (select ts, status, machine_connected from pod_event where machine_id = s.m and ts < s.a order by ts desc limit 1)
+      union all (select ts, status, machine_connected from pod_event where machine_id = s.m and ts >= s.a and ts < s.b)
+    ) x order by s.k, x.ts`.execute(db);
+  const counts = await sql<{ k: number; ts: number; good_delta: number; scrap_delta: number; part_number: string | null }>`
+    select s.k, c.ts, c.good_delta, c.scrap_delta, c.part_number
+    from unnest(${ids}::text[], ${from}::bigint[], ${to}::bigint[]) with ordinality as s(m, a, b, k)
+    join counter_event c on c.machine_id = s.m and c.ts >= s.a and c.ts < s.b order by s.k, c.ts`.execute(db);
+
+  const per = spans.map(() => ({ states: [] as StateFact[], pods: [] as PodFact[], counts: [] as CountFact[] }));
+  for (const r of states.rows) per[Number(r.k) - 1]!.states.push({ ts: Number(r.ts), state: r.state, quality: r.quality, partNumber: r.part_number });
+  for (const r of parts.rows) {
+    const first = per[Number(r.k) - 1]!.states[0];
+    if (first && first.partNumber === null) first.partNumber = r.part_number;
+  }
+  for (const r of pods.rows) per[Number(r.k) - 1]!.pods.push({ ts: Number(r.ts), ok: r.status === 'online' && r.machine_connected });
+  for (const r of counts.rows) per[Number(r.k) - 1]!.counts.push({ ts: Number(r.ts), good: r.good_delta, scrap: r.scrap_delta, partNumber: r.part_number });
+  return spans.map((span, i) =>
+    machineFacts(
+      { ...per[i]!, end: span.end },
+      {
+        from: span.from,
+        to: span.to,
+        windows: plannedWindows(model.shifts, model.timezone, span.from, span.to),
+        smallStopMs: model.smallStopMs,
+        idealCycleS: model.idealCycleS.get(span.machineId) ?? new Map(),
+        bucketMs: hourMs,
+      },
+    ),
   );
 }
 

@@ -1,0 +1,167 @@
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import type { MachineMessage } from '@plant-twin/contracts';
+import { loadPlant, type Plant } from '@plant-twin/plant-model';
+import { openCloudDb } from '../db/open.js';
+import { insertMessages } from '../ingest/store.js';
+import { plannedWindows } from '../oee/calendar.js';
+import { machineFacts, type CountFact, type StateFact } from '../oee/facts.js';
+import { oeeModelOf } from '../oee/model.js';
+import { queryOee } from '../oee/query.js';
+import { hourMs, writeRollup } from '../oee/store.js';
+
+const dayMs = 86_400_000;
+
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One year of one machine at 1 s resolution: state intervals (running, micro-stops, faults,
+ * starved/blocked, setups at part changes, idle outside shifts) and per-second counters (every
+ * second in which parts completed), drawn from the machine's behaviour in the plant model.
+ */
+function* machineYear(plant: Plant, machineIndex: number, from: number, to: number): Generator<{ states: StateFact[]; counts: CountFact[]; dayStart: number }> {
+  const m = plant.machines[machineIndex]!;
+  const b = m.behaviour;
+  const rand = rng(1000 + machineIndex);
+  const exp = (mean: number) => -Math.log(1 - rand()) * mean;
+  const windows = plannedWindows(plant.shifts, plant.plant.timezone, from, to);
+  let part = m.parts[0]!;
+  let wi = 0;
+  let t = from;
+  let pendingStates: StateFact[] = [];
+  let pendingCounts: CountFact[] = [];
+  let dayStart = from;
+  const push = (ts: number, state: string, partNumber: string | null = null) => pendingStates.push({ ts, state, quality: 'good', partNumber });
+  const flushUntil = function* (ts: number) {
+    while (ts >= dayStart + dayMs) {
+      const end = dayStart + dayMs;
+      yield { states: pendingStates.filter((x) => x.ts < end), counts: pendingCounts.filter((x) => x.ts < end), dayStart };
+      pendingStates = pendingStates.filter((x) => x.ts >= end);
+      pendingCounts = pendingCounts.filter((x) => x.ts >= end);
+      dayStart = end;
+    }
+  };
+  while (t < to) {
+    while (wi < windows.length && windows[wi]!.end <= t) wi++;
+    const w = windows[wi];
+    if (!w || w.start > t) {
+      // outside planned time: idle until the next window
+      const next = Math.min(w?.start ?? to, to);
+      push(t, 'idle');
+      yield* flushUntil(next);
+      t = next;
+      continue;
+    }
+    // a production run inside the window, then a stop
+    const runEnd = Math.min(w.end, t + exp(25 * 60_000) + 1000);
+    push(t, 'running', part.partNumber);
+    const cycleMs = part.idealCycleS * 1000 * (1.05 + rand() * 0.1);
+    let lastSecond = -1;
+    for (let c = t + cycleMs; c < runEnd; c += cycleMs) {
+      const second = Math.floor(c / 1000) * 1000;
+      const scrap = rand() < b.scrapRate ? 1 : 0;
+      if (second === lastSecond) {
+        const last = pendingCounts[pendingCounts.length - 1]!;
+        last.good += 1 - scrap;
+        last.scrap += scrap;
+      } else pendingCounts.push({ ts: second, good: 1 - scrap, scrap, partNumber: part.partNumber });
+      lastSecond = second;
+    }
+    t = Math.floor(runEnd / 1000) * 1000;
+    if (t >= w.end) continue;
+    const r = rand();
+    let stop: string, len: number;
+    if (r < 0.55) [stop, len] = ['idle', exp(b.microStopS * 1000)];
+    else if (r < 0.7) [stop, len] = ['starved', exp(b.starvedMin * 60_000)];
+    else if (r < 0.8) [stop, len] = ['blocked', exp(b.starvedMin * 60_000)];
+    else if (r < 0.92) [stop, len] = ['fault', exp(b.mttrMin * 60_000)];
+    else {
+      part = m.parts[Math.floor(rand() * m.parts.length)]!;
+      [stop, len] = ['setup', Math.max(60_000, b.setupMin * 60_000)];
+    }
+    push(t, stop, stop === 'setup' ? part.partNumber : null);
+    yield* flushUntil(t);
+    t += Math.max(1000, Math.round(len / 1000) * 1000);
+  }
+  yield* flushUntil(to + dayMs);
+}
+
+/** Generates the year, writes the hourly OEE facts (as the rollup job does) and raw facts for the range edges, then times the query. */
+export async function benchOeeYear(opts: { databaseUrl?: string; schema?: string; days?: number } = {}) {
+  const plant = loadPlant();
+  const model = oeeModelOf(plant);
+  const db = await openCloudDb({ url: opts.databaseUrl, schema: opts.schema ?? `bench_oee_${process.pid}` });
+  const year0 = Date.UTC(2025, 0, 1);
+  const year1 = year0 + (opts.days ?? 365) * dayMs;
+  const t0 = performance.now();
+  let stateRows = 0, counterRows = 0, rollupRows = 0;
+  try {
+    for (let mi = 0; mi < plant.machines.length; mi++) {
+      const id = plant.machines[mi]!.id;
+      const ideal = model.idealCycleS.get(id)!;
+      let carry: StateFact | undefined;
+      let seq = 0;
+      for (const day of machineYear(plant, mi, year0, year1)) {
+        const from = day.dayStart, to = from + dayMs;
+        const states = carry ? [carry, ...day.states] : day.states;
+        stateRows += day.states.length;
+        counterRows += day.counts.length;
+        // the end of each day is known from the next day's first state; the last day runs to the year's end
+        const rows = machineFacts(
+          { states, pods: [], counts: day.counts, end: year1 },
+          { from, to, windows: plannedWindows(plant.shifts, plant.plant.timezone, from, to), smallStopMs: model.smallStopMs, idealCycleS: ideal, bucketMs: hourMs },
+        );
+        // raw 1 s facts (stored first: storing facts invalidates the rolled hours they touch) of the first and last day: the query computes the partial hours at the range edges from them
+        if (from === year0 || to >= year1) {
+          const msgs: MachineMessage[] = [
+            ...day.states.map((s): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: s.ts, seq, kind: 'state', state: s.state as 'idle', previous: null, quality: 'good', ...(s.partNumber ? { partNumber: s.partNumber } : {}) })),
+            ...day.counts.map((c): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: c.ts, seq, kind: 'counter', goodDelta: c.good, scrapDelta: c.scrap, goodTotal: 0, scrapTotal: 0, ...(c.partNumber ? { partNumber: c.partNumber } : {}) })),
+          ];
+          if (carry && from !== year0) msgs.push({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: from - 1000, seq, kind: 'state', state: 'idle', previous: null, quality: 'good' });
+          await db.db.transaction().execute((trx) => insertMessages(trx, msgs, plant.smallStopThresholdS));
+        }
+        const buckets = Array.from({ length: 24 }, (_, h) => from + h * hourMs);
+        await writeRollup(db.db, id, buckets, rows);
+        rollupRows += rows.length;
+        carry = day.states[day.states.length - 1] ?? carry;
+      }
+      await sql`insert into machine_seen (machine_id, last_ts) values (${id}, ${year1}) on conflict (machine_id) do update set last_ts = excluded.last_ts`.execute(db.db);
+    }
+    const generateS = (performance.now() - t0) / 1000;
+    // a year minus the first 30 and the last 20 minutes: whole hours from the rollups, the edges from raw facts
+    const q = { from: year0 + 30 * 60_000, to: year1 - 20 * 60_000 };
+    const times: number[] = [];
+    let report: Awaited<ReturnType<typeof queryOee>> | undefined;
+    for (let i = 0; i < 7; i++) {
+      const s = performance.now();
+      report = await queryOee(db.db, model, q);
+      times.push(performance.now() - s);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      oee_query_ms_1y: Math.round(sorted[3]! * 10) / 10,
+      oee_query_ms_1y_first: Math.round(times[0]! * 10) / 10,
+      oee_query_ms_1y_max: Math.round(sorted[6]! * 10) / 10,
+      oee_db: db.kind,
+      oee_machines: plant.machines.length,
+      oee_days: (year1 - year0) / dayMs,
+      oee_state_intervals: stateRows,
+      oee_counter_seconds: counterRows,
+      oee_rollup_rows: rollupRows,
+      oee_generate_s: Math.round(generateS),
+      oee_plant_1y: { availability: report!.plant.availability, effectiveness: report!.plant.effectiveness, qualityRatio: report!.plant.qualityRatio, oee: report!.plant.oee },
+    };
+  } finally {
+    if (opts.databaseUrl) await sql`drop schema if exists ${sql.id(opts.schema ?? `bench_oee_${process.pid}`)} cascade`.execute(db.db).catch(() => undefined);
+    await db.close();
+  }
+}
