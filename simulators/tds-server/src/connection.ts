@@ -224,7 +224,10 @@ export class TdsConnection {
       tok.done(w, 0xfd, tok.Done.Error, 0, 0);
     });
     this.config.metrics.errors(errors[errors.length - 1]!.number);
-    this.socket.end();
+    // inside TLS, the error must be flushed through it before TCP closes
+    const tunnel = this.tunnel;
+    if (tunnel?.active) tunnel.socket.end(() => this.socket.end());
+    else this.socket.end();
     this.state = 'closed';
     clearTimeout(this.loginTimer);
     setTimeout(() => this.socket.destroy(), 1000).unref();

@@ -217,13 +217,13 @@ describe('login', () => {
   afterAll(() => server?.close());
 
   /** logs in with tedious directly, which reports the ERROR tokens of a failed login with their numbers */
-  function tryLogin(overrides: { user?: string; password?: string; database?: string }) {
+  function tryLogin(overrides: { user?: string; password?: string; database?: string; encrypt?: boolean }) {
     return new Promise<{ error: Error | undefined; tokens: { number: number; state: number; class: number; message: string }[] }>((resolve) => {
       const tokens: { number: number; state: number; class: number; message: string }[] = [];
       const conn = new Connection({
         server: '127.0.0.1',
         authentication: { type: 'default', options: { userName: overrides.user ?? USER, password: overrides.password ?? PASSWORD } },
-        options: { port: server.port, database: overrides.database ?? DB, encrypt: false, connectTimeout: 5000 },
+        options: { port: server.port, database: overrides.database ?? DB, encrypt: overrides.encrypt ?? false, trustServerCertificate: true, connectTimeout: 5000 },
       });
       conn.on('errorMessage', (t: { number: number; state: number; class: number; message: string }) => tokens.push(t));
       conn.connect((error) => {
@@ -241,6 +241,11 @@ describe('login', () => {
     const err = await new sql.ConnectionPool(mssqlConfig(server.port, { password: 'wrong' })).connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(sql.ConnectionError);
     expect((err as { code?: string }).code).toBe('ELOGIN');
+  });
+
+  it('sends the login error inside TLS too', async () => {
+    const { tokens } = await tryLogin({ password: 'wrong', encrypt: true });
+    expect(tokens.map((t) => t.number)).toEqual([18456]);
   });
 
   it('refuses an unknown user with 18456', async () => {
