@@ -185,6 +185,10 @@ describe.each([
       await expect(single.request().query('CREATE TABLE x (a int)')).rejects.toMatchObject({ message: expect.stringContaining('Not supported by the simulator') });
       await expect(single.request().query('SELECT a.x FROM CycleLog c JOIN JobQueue j ON 1=1')).rejects.toMatchObject({ message: expect.stringContaining('joins') });
       await expect(single.request().query("SELECT 'unterminated")).rejects.toMatchObject({ number: 105 });
+      // parameter types the simulator does not decode are refused per request, not per connection
+      await expect(single.request().input('m', sql.Money, 1.5).query('SELECT @m AS m')).rejects.toMatchObject({ number: 8016 });
+      await expect(single.request().input('t', sql.Time, new Date()).query('SELECT @t AS t')).rejects.toMatchObject({ number: 8016 });
+      await expect(single.request().query('BEGIN TRANSACTION')).rejects.toMatchObject({ message: expect.stringContaining('Not supported by the simulator') });
       const r = await single.request().query('SELECT COUNT(*) AS n FROM CycleLog');
       expect(r.recordset[0].n).toBe(50);
     } finally {

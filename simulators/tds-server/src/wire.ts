@@ -56,11 +56,6 @@ export class MessageReader {
     }
   }
 
-  /** bytes received but not yet part of a complete packet */
-  get buffered(): number {
-    return this.pending.length + this.size;
-  }
-
   private packet(type: number, status: number, body: Buffer): void {
     if (this.type === -1) {
       this.type = type;
@@ -129,9 +124,6 @@ export class Reader {
   }
   u32(): number {
     return this.buf.readUInt32LE(this.take(4));
-  }
-  i8(): number {
-    return this.buf.readInt8(this.take(1));
   }
   i16(): number {
     return this.buf.readInt16LE(this.take(2));
@@ -204,11 +196,6 @@ export class Writer {
   u32be(v: number): this {
     const at = this.room(4);
     this.buf.writeUInt32BE(v >>> 0, at);
-    return this;
-  }
-  i8(v: number): this {
-    const at = this.room(1);
-    this.buf.writeInt8(v, at);
     return this;
   }
   i16(v: number): this {
