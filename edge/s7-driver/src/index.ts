@@ -6,3 +6,4 @@ export * from './connection.js';
 export * from './poller.js';
 export * from './mailbox.js';
 export * from './metrics.js';
+export * from './machine.js';
