@@ -21,7 +21,7 @@ function prng(seed: number) {
 }
 
 /** Records what mssql sends on a clear session, split into TDS packets. */
-async function recordClientPackets(port: number): Promise<Buffer[]> {
+async function recordClientPackets(port: number, encrypt = false): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   const proxy = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');
@@ -37,7 +37,7 @@ async function recordClientPackets(port: number): Promise<Buffer[]> {
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const proxyPort = (proxy.address() as { port: number }).port;
-  const pool = await new sql.ConnectionPool(mssqlConfig(proxyPort, { pool: { max: 1, min: 0 } })).connect();
+  const pool = await new sql.ConnectionPool(mssqlConfig(proxyPort, { pool: { max: 1, min: 0 }, options: { encrypt, trustServerCertificate: true } })).connect();
   await pool.request().query('SELECT TOP 2 CycleId, Result FROM CycleLog WHERE CycleId > 0 ORDER BY CycleId DESC');
   await pool.request().input('id', sql.BigInt, 1).input('r', sql.NVarChar(8), 'OK').input('t', sql.DateTime2(3), new Date()).query('SELECT * FROM CycleLog WHERE CycleId >= @id AND Result = @r AND CycleEnd < @t');
   await pool.request().input('j', sql.NVarChar(32), 'FUZZ-REC').query("UPDATE JobQueue SET Command = 'START' WHERE JobId = @j");
@@ -45,10 +45,11 @@ async function recordClientPackets(port: number): Promise<Buffer[]> {
   await new Promise<void>((r) => proxy.close(() => r()));
   const stream = Buffer.concat(chunks);
   const packets: Buffer[] = [];
-  for (let at = 0; at + 8 <= stream.length; ) {
-    const len = stream.readUInt16BE(at + 2);
+  for (let at = 0; at + 5 <= stream.length; ) {
+    // TDS packets, and after a TLS handshake, bare TLS records
+    const len = stream[at] === 0x17 || stream[at] === 0x15 ? 5 + stream.readUInt16BE(at + 3) : stream.readUInt16BE(at + 2);
     packets.push(stream.subarray(at, at + len));
-    at += len;
+    at += Math.max(len, 1);
   }
   return packets;
 }
@@ -177,6 +178,26 @@ describe('fuzz', () => {
     const after = await new sql.ConnectionPool(mssqlConfig(server.port, { pool: { max: 1, min: 0 } })).connect();
     expect((await after.request().query('SELECT COUNT(*) AS n FROM CycleLog')).recordset).toEqual([{ n: 20 }]);
     await after.close();
+    await pool.close();
+  });
+
+  it('survives replayed and mutated TLS sessions (handshake inside PRELOGIN, then bare records)', async () => {
+    const tlsPackets = await recordClientPackets(server.port, true);
+    // PRELOGIN, handshake flights wrapped in PRELOGIN packets, then TLS application records
+    expect(tlsPackets.filter((p) => p[0] === 0x12).length).toBeGreaterThanOrEqual(3);
+    expect(tlsPackets.some((p) => p[0] === 0x17)).toBe(true);
+    const before = events.get('closing connection') ?? 0;
+    const rnd = prng(0x7151);
+    let sent = 0;
+    for (let k = 0; k < 180; k += 12) {
+      sent += (await Promise.all(Array.from({ length: 12 }, () => fuzzConnection(server.port, tlsPackets, rnd)))).reduce((a, b) => a + b, 0);
+    }
+    expect(sent).toBeGreaterThan(400);
+    expect(internal).toEqual([]);
+    expect((events.get('closing connection') ?? 0) - before).toBeGreaterThan(50);
+    await expect.poll(() => [...server.connections].filter((c) => !c.user).length, { timeout: 5000 }).toBe(0);
+    const pool = await new sql.ConnectionPool(mssqlConfig(server.port, { pool: { max: 1, min: 0 }, options: { encrypt: true, trustServerCertificate: true } })).connect();
+    expect((await pool.request().query('SELECT COUNT(*) AS n FROM CycleLog')).recordset).toEqual([{ n: 20 }]);
     await pool.close();
   });
 });
