@@ -51,7 +51,8 @@ export class TdsConnection {
   private tunnel: TlsTunnel | null = null;
   private loginOnlyTls = false;
   private requireEncryption = false;
-  private packetSize = INITIAL_PACKET_SIZE;
+  /** negotiated with the client at login (ENVCHANGE packet size) */
+  packetSize = INITIAL_PACKET_SIZE;
   private session: Session | null = null;
   private readonly queue: TdsMessage[] = [];
   private busy = false;

@@ -196,6 +196,21 @@ describe.each([
     }
   });
 
+  it('negotiates the packet size and streams big results and requests over many packets', async () => {
+    const small = await new sql.ConnectionPool(mssqlConfig(server.port, { options: { ...options, packetSize: 512 }, pool: { max: 1, min: 0 } })).connect();
+    try {
+      const big = 'x'.repeat(3000);
+      const r = await small.request().input('big', sql.NVarChar(sql.MAX), big).query(`SELECT CycleId, JobId, @big AS big FROM CycleLog ORDER BY CycleId; SELECT LEN(@big) AS len -- ${'padding '.repeat(200)}`);
+      const sets = r.recordsets as sql.IRecordSet<Record<string, unknown>>[];
+      expect(sets[0]!.length).toBe(50);
+      expect(sets[0]!.every((row) => row.big === big)).toBe(true);
+      expect(sets[1]).toEqual([{ len: 3000 }]);
+      expect([...server.connections].some((c) => c.packetSize === 512)).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('a cancelled long query answers ECANCEL and the connection goes on', async () => {
     const single = await new sql.ConnectionPool(mssqlConfig(server.port, { options, pool: { max: 1, min: 0 } })).connect();
     try {
