@@ -1,4 +1,3 @@
-import { generate } from 'selfsigned';
 
 export interface TlsPair {
   key: string;
@@ -9,7 +8,9 @@ export interface TlsPair {
  * A self-signed certificate for the simulated plant (TDS server, cloud on localhost). Real sites
  * mount their own certificate files instead.
  */
+// selfsigned (with node-forge) costs ~7 MB RSS; load it only in the programs that generate a certificate
 export async function selfSignedTls(commonName = 'localhost', altNames: string[] = ['localhost', '127.0.0.1']): Promise<TlsPair> {
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     keySize: 2048,
     days: 825,
