@@ -247,6 +247,11 @@ export class TdsConnection {
       log.info({ spid: this.spid, host: login.hostName }, 'login refused: integrated authentication');
       return this.loginError([new SqlError(18452, 'Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.', 14, 1)]);
     }
+    // the simulator speaks TDS 7.4 (and 8.0 after TLS first); older dialects encode types differently
+    if (login.tdsVersion !== 0x08000000 && login.tdsVersion < 0x74000004) {
+      log.info({ spid: this.spid, tdsVersion: login.tdsVersion.toString(16) }, 'login refused: TDS version');
+      return this.loginError([sqlErrors.unsupported(`TDS version 0x${login.tdsVersion.toString(16)}; use TDS 7.4 (e.g. FreeTDS TDSVER=7.4)`)]);
+    }
     const user = this.config.users.find((u) => u.user.toLowerCase() === login.userName.toLowerCase());
     if (!user || user.password !== login.password) {
       log.info({ spid: this.spid, user: login.userName, host: login.hostName }, 'login failed');

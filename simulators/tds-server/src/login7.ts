@@ -29,7 +29,7 @@ export function parseLogin7(payload: Buffer): Login7 {
   const r = new Reader(payload);
   const length = r.u32();
   if (length > payload.length || length < 94) throw new ProtocolError('LOGIN7 length does not match the message');
-  const tdsVersion = r.buf.readUInt32BE(4);
+  const tdsVersion = r.buf.readUInt32LE(4);
   r.pos = 8;
   const packetSize = r.u32();
   r.pos = 25; // OptionFlags2

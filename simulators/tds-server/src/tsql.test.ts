@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { DB, PASSWORD, startServer, USER } from './fixture.test-support.js';
 
 /** runs FreeTDS tsql with the script on stdin; resolves with stdout + stderr */
-function tsql(port: number, script: string, password = PASSWORD): Promise<string> {
+function tsql(port: number, script: string, password = PASSWORD, tdsver = '7.4'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('tsql', ['-H', '127.0.0.1', '-p', String(port), '-U', USER, '-P', password, '-D', DB], { env: { ...process.env, TDSVER: '7.4' } });
+    const p = spawn('tsql', ['-H', '127.0.0.1', '-p', String(port), '-U', USER, '-P', password, '-D', DB], { env: { ...process.env, TDSVER: tdsver } });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d));
     p.stderr.on('data', (d: Buffer) => (out += d));
@@ -76,6 +76,16 @@ it('tsql with a wrong password is refused with 18456', async () => {
     const out = await tsql(server.port, 'SELECT 1\ngo\nexit\n', 'nope');
     expect(out).toContain('Msg 18456 (severity 14, state 1)');
     expect(out).toContain(`Login failed for user '${USER}'.`);
+  } finally {
+    await server.close();
+  }
+});
+
+it('tsql speaking an older TDS dialect gets a clear refusal', async () => {
+  const { server } = await startServer({ tls: 'off' });
+  try {
+    const out = await tsql(server.port, 'SELECT 1\ngo\nexit\n', PASSWORD, '7.2');
+    expect(out).toContain('Not supported by the simulator: TDS version 0x72090002');
   } finally {
     await server.close();
   }
