@@ -14,8 +14,8 @@ export interface ProducerMachine {
 
 export interface Producer {
   readonly produced: MachineMessage[];
-  /** publishes `perMachine` messages for every machine, as fast as the broker takes them */
-  burst(perMachine: number, startTs?: number): Promise<void>;
+  /** publishes `perMachine` messages for every machine, as fast as the broker takes them, source timestamps stepMs apart */
+  burst(perMachine: number, startTs?: number, stepMs?: number): Promise<void>;
   /** publishes one message per machine every tickMs until pause()/stop() */
   run(tickMs: number): void;
   pause(): void;
@@ -62,11 +62,12 @@ export async function startProducer(opts: { url: string; plantId: string; machin
 
   const producer: Producer = {
     produced,
-    async burst(perMachine, startTs = Date.now()) {
+    async burst(perMachine, startTs = Date.now(), stepMs = 1000) {
+      const window: Promise<unknown>[] = [];
       for (let i = 0; i < perMachine; i++) {
-        const batch = opts.machines.map((m) => publish(m, startTs + i * 1000));
-        // keep a bounded number in flight, as a pod's outbox would
-        if (inflight.size > 500) await Promise.all(batch);
+        for (const m of opts.machines) window.push(publish(m, Math.round(startTs + i * stepMs)));
+        // keep a bounded number in flight, as a pod's outbox would (the broker acknowledges in order)
+        while (window.length > 1_000) await window.shift()!.catch(() => undefined);
       }
       await producer.flush();
     },
