@@ -257,7 +257,7 @@ export class S7Connection extends EventEmitter {
       this.stats.connects++;
       if (this.stats.connects > 1) this.stats.reconnects++;
       this.lastError = undefined;
-      this.emit('up', { pduSize: this.pduSize, parallel: this.parallel });
+      this.safeEmit('up', { pduSize: this.pduSize, parallel: this.parallel });
       this.pump();
     };
     socket.once('close', () => clearTimeout(timer));
@@ -304,6 +304,18 @@ export class S7Connection extends EventEmitter {
     }
   }
 
+  /**
+   * Emits from inside socket handlers: a throwing listener must neither kill the process (uncaught
+   * in a socket callback) nor be taken for a protocol error, so it becomes a process warning.
+   */
+  private safeEmit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (e) {
+      process.emitWarning(`S7Connection ${this.options.label}: a '${event}' listener threw: ${describeError(e)}`);
+    }
+  }
+
   /** Drops the socket, fails everything waiting, and schedules the next attempt. */
   private drop(error: S7Error): void {
     if (this.state === 'stopped') return;
@@ -311,7 +323,7 @@ export class S7Connection extends EventEmitter {
     if (!wasUp) this.stats.failedConnects++;
     this.lastError = error;
     this.fail(error, true);
-    this.emit('down', error, wasUp);
+    this.safeEmit('down', error, wasUp);
     this.attempt++;
     this.state = 'waiting';
     const delay = backoffDelay(this.attempt, this.options.backoffBaseMs, this.options.backoffMaxMs);

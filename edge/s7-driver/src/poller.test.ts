@@ -180,6 +180,32 @@ describe('S7Poller', () => {
   });
 });
 
+describe('S7Poller with a faulty listener', () => {
+  it('turns a throwing listener into a process warning and keeps polling', async () => {
+    const m = s7Machines[0]!;
+    const proxy = await new ChaosProxy({ host: '127.0.0.1', port: servers.get(m.id)!.port }).listen();
+    const p = poller(m, proxy.port);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    p.on('values', () => {
+      throw new Error('listener bug');
+    });
+    p.on('connection', () => {
+      throw new Error('listener bug');
+    });
+    p.start();
+    await until(() => p.stats.polls >= 3 && warnings.length >= 2);
+    proxy.dropAll(); // 'down' -> every value bad -> the throwing listeners again, inside socket handlers
+    await until(() => p.connection.stats.reconnects === 1 && p.stats.polls >= 6);
+    expect(warnings.every((w) => /listener threw: listener bug/.test(w))).toBe(true);
+    process.off('warning', onWarning);
+    await p.stop();
+    await p.connection.close();
+    await proxy.close();
+  });
+});
+
 describe('registerS7Metrics', () => {
   it('exposes poll duration, PDUs, connection state and reconnects', async () => {
     const { Registry } = await import('prom-client');

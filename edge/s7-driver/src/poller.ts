@@ -197,9 +197,14 @@ export class S7Poller extends EventEmitter {
 
   private onTick(): void {
     const started = Date.now();
-    this.checkStale(started);
+    try {
+      this.checkStale(started);
+    } catch (e) {
+      process.emitWarning(`S7Poller ${this.connection.options.label}: a listener threw: ${describeError(e)}`);
+    }
     if (this.inFlight) this.stats.skipped++;
-    else if (this.connection.connected) void this.poll(started);
+    // a throwing 'values'/'poll' listener must not become an unhandled rejection (that ends the process)
+    else if (this.connection.connected) this.poll(started).catch((e: unknown) => process.emitWarning(`S7Poller ${this.connection.options.label}: a listener threw: ${describeError(e)}`));
     // next tick on the fast grid (timer lateness does not accumulate); ticks missed in a stall are
     // dropped, not made up for in a burst
     this.nextTick += this.fastMs;

@@ -14,6 +14,8 @@ import { percentile, round, startChild } from './child.js';
  * poller process, and the largest number of simulated machines one poller process keeps at 100 ms.
  */
 const json = process.argv.includes('--json');
+const { cpus, loadavg } = await import('node:os');
+const loadBefore = loadavg()[0]!;
 const quick = process.argv.includes('--quick');
 const say = (...a: unknown[]) => {
   if (!json) console.error(...a);
@@ -161,7 +163,8 @@ const attempt = async (n: number) => {
 };
 let failedAt: number | undefined;
 for (const n of steps) {
-  if (!(await attempt(n))) {
+  // one retry: this machine may be shared, and one noisy window should not end the ramp
+  if (!(await attempt(n)) && !(await attempt(n))) {
     failedAt = n;
     break;
   }
@@ -172,7 +175,7 @@ if (failedAt !== undefined && !quick) {
   let hi = failedAt;
   while (hi - lo > 25) {
     const mid = lo + Math.round((hi - lo) / 50) * 25 || lo + 25;
-    if (await attempt(mid)) lo = mid;
+    if ((await attempt(mid)) || (await attempt(mid))) lo = mid;
     else hi = mid;
   }
 }
@@ -200,7 +203,9 @@ const result = {
   ramp,
   s7_poller_rss_mb: one.rssMb,
   pod_rss_mb: null,
-  cpus: (await import('node:os')).cpus().length,
+  cpus: cpus().length,
+  // load average (1 min) at start and end: other processes on this machine compete with the ramp
+  loadavg: [round(loadBefore), round(loadavg()[0]!)],
   note: 'servers (node-snap7) run in 2 child processes on the same machine as the poller process; PDU 960 negotiated; fast 100 ms, change 500 ms, slow 1000 ms',
 };
 console.log(JSON.stringify(result, null, json ? 0 : 2));
