@@ -2,6 +2,7 @@
  * SQL Server data types: declarations ("NVARCHAR(32) NOT NULL"), value coercion, and their TDS
  * encoding (TYPE_INFO and values, MS-TDS 2.2.5) in both directions.
  */
+import { decodeCp1252, encodeCp1252 } from './cp1252.js';
 import { SqlError, sqlErrors } from './errors.js';
 import { ProtocolError, Reader, Writer } from './wire.js';
 
@@ -357,7 +358,7 @@ const PLP_NULL = 0xffffffffffffffffn;
 function stringBytes(v: SqlValue, kind: 'nvarchar' | 'varchar' | 'varbinary'): Buffer {
   if (kind === 'varbinary') return Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'latin1');
   const s = typeof v === 'string' ? v : String(coerce(v, { kind }));
-  return Buffer.from(s, kind === 'nvarchar' ? 'utf16le' : 'latin1');
+  return kind === 'nvarchar' ? Buffer.from(s, 'utf16le') : encodeCp1252(s);
 }
 
 /** A ROW value of a column declared with writeTypeInfo(t, nullable). */
@@ -611,7 +612,7 @@ export function readValue(r: Reader, ti: TypeInfo): SqlValue {
       }
       if (data === null) return null;
       if (ti.id === T.BigVarBin || ti.id === T.BigBinary) return Buffer.from(data);
-      return data.toString(ti.id === T.NVarChar || ti.id === T.NChar ? 'utf16le' : 'latin1');
+      return ti.id === T.NVarChar || ti.id === T.NChar ? data.toString('utf16le') : decodeCp1252(data);
     }
     case T.Text:
     case T.NText:
@@ -619,7 +620,7 @@ export function readValue(r: Reader, ti: TypeInfo): SqlValue {
       const len = r.u32();
       if (len === 0xffffffff) return null;
       const data = r.bytes(len);
-      return ti.id === T.Image ? Buffer.from(data) : data.toString(ti.id === T.NText ? 'utf16le' : 'latin1');
+      return ti.id === T.Image ? Buffer.from(data) : ti.id === T.NText ? data.toString('utf16le') : decodeCp1252(data);
     }
     default:
       throw new ProtocolError(`value of type 0x${ti.id.toString(16)}`);
