@@ -12,7 +12,7 @@ export interface CloudClientOptions {
   timeoutMs?: number;
 }
 
-export type PostResult = { ok: true; status: number; ack: IngestAck } | { ok: false; status: number; error: string; ack?: IngestAck };
+export type PostResult = { ok: true; status: number; ack: IngestAck } | { ok: false; status: number; error: string; ack?: IngestAck; body?: { fields?: unknown } };
 
 const localHosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -77,7 +77,13 @@ export class CloudClient {
               return;
             }
             const error = (data as { error?: unknown } | undefined)?.error;
-            resolve({ ok: false, status, error: typeof error === 'string' ? error : text.slice(0, 200) || `HTTP ${status}`, ...(ack ? { ack } : {}) });
+            resolve({
+              ok: false,
+              status,
+              error: typeof error === 'string' ? error : text.slice(0, 200) || `HTTP ${status}`,
+              ...(ack ? { ack } : {}),
+              ...(data && typeof data === 'object' ? { body: data as { fields?: unknown } } : {}),
+            });
           });
         },
       );

@@ -2,10 +2,10 @@ import { open, rename, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * Messages that failed validation, one JSON line each (time, topic, error, payload as text or
- * base64). Synced with the commit group that acknowledges them, so a bad message is never
- * acknowledged without a trace. Bounded: past `maxBytes` the file becomes `dead-letter.1.ndjson`
- * (the previous one is replaced).
+ * Dead letters, one JSON line each: messages that failed validation (time, topic, error, payload as
+ * text or base64; synced with the commit group that acknowledges them, so a bad message is never
+ * acknowledged without a trace) and batches the cloud refused as invalid. Bounded: past `maxBytes`
+ * the file becomes `<name>.1.ndjson` (the previous one is replaced).
  */
 export class DeadLetterFile {
   private fh: FileHandle | null = null;
@@ -16,12 +16,13 @@ export class DeadLetterFile {
   private constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
+    private readonly name: string,
   ) {
-    this.file = join(dir, 'dead-letter.ndjson');
+    this.file = join(dir, `${name}.ndjson`);
   }
 
-  static async open(dir: string, maxBytes: number): Promise<DeadLetterFile> {
-    const d = new DeadLetterFile(dir, maxBytes);
+  static async open(dir: string, maxBytes: number, name = 'dead-letter'): Promise<DeadLetterFile> {
+    const d = new DeadLetterFile(dir, maxBytes, name);
     d.fh = await open(d.file, 'a');
     d.size = (await stat(d.file)).size;
     return d;
@@ -31,13 +32,17 @@ export class DeadLetterFile {
   add(topic: string, payload: Buffer, error: string): void {
     const text = payload.toString('utf8');
     const printable = Buffer.from(text, 'utf8').equals(payload);
-    this.pending.push(`${JSON.stringify({ at: new Date().toISOString(), topic, error, ...(printable ? { payload: text } : { payloadBase64: payload.toString('base64') }) })}\n`);
+    this.addRecord({ topic, error, ...(printable ? { payload: text } : { payloadBase64: payload.toString('base64') }) });
+  }
+
+  addRecord(record: Record<string, unknown>): void {
+    this.pending.push(`${JSON.stringify({ at: new Date().toISOString(), ...record })}\n`);
   }
 
   private async rotate(): Promise<void> {
     await this.fh!.sync();
     await this.fh!.close();
-    await rename(this.file, join(this.dir, 'dead-letter.1.ndjson'));
+    await rename(this.file, join(this.dir, `${this.name}.1.ndjson`));
     this.fh = await open(this.file, 'a');
     this.size = 0;
   }

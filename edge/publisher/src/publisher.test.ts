@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
 import { machineTopic } from '@plant-twin/contracts';
+import { encodeRecord } from './segment-log.js';
 import { startPublisher, type Publisher, type PublisherConfig } from './publisher.js';
 import { startIngestDouble, type IngestDouble } from './testing/ingest-double.js';
 import { checkDelivery, startProducer } from './testing/producer.js';
@@ -170,5 +171,46 @@ describe('publisher (in process, aedes, HTTPS ingestion double)', () => {
     expect(peak).toBeLessThanOrEqual(maxBytes + 1024);
     await expect.poll(() => pub.stats().backpressure).toBe(false);
     expect(pub.stats().alarm).toBe(false);
+  });
+
+  it('recovers from a torn record at the end of a segment: the rest arrives intact, the torn one never', async () => {
+    await cloud.down();
+    let pub = await publisher();
+    const prod = await producer();
+    await prod.burst(50);
+    await expect.poll(() => pub.stats().unsentMessages, { timeout: 10_000 }).toBe(prod.produced.length);
+    await pub.close();
+    // what a power loss in the middle of a write leaves: the start of a record
+    const segment = (await readdir(dir)).filter((f) => f.endsWith('.seg')).sort().at(-1)!;
+    const torn = encodeRecord(Buffer.from(JSON.stringify({ ...prod.produced[0], id: 'torn/never/1' })), Date.now());
+    await appendFile(join(dir, segment), torn.subarray(0, torn.length - 5));
+    await cloud.up();
+    pub = await publisher();
+    await expect.poll(() => cloud.messages(edgeId).length, { timeout: 20_000 }).toBe(prod.produced.length);
+    expect(checkDelivery(prod.produced, cloud.messages(edgeId))).toMatchObject({ lost: 0, duplicated: 0, altered: 0, outOfOrder: [] });
+    expect(cloud.messages(edgeId).some((m) => m.id === 'torn/never/1')).toBe(false);
+    // and it goes on taking new messages after the cut
+    await prod.burst(5);
+    await expect.poll(() => cloud.messages(edgeId).length, { timeout: 10_000 }).toBe(prod.produced.length);
+  });
+
+  it('keeps a batch the cloud refuses as invalid on the edge and goes on with the next', async () => {
+    const pub = await publisher({ batchLingerMs: 0, batchMaxMessages: 10 });
+    cloud.setRejector((b) => (b.messages.some((m) => m.machineId === 'CNC-01' && m.seq === 3) ? 'messages[2].values: unknown tag (stricter contract)' : null));
+    const prod = await producer();
+    await prod.burst(10);
+    await expect.poll(() => pub.stats().received === prod.produced.length && pub.stats().unsentMessages === 0, { timeout: 20_000 }).toBe(true);
+    const rejected = (await readFile(join(dir, 'rejected-batches.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq: number; error: string; messages: { id: string }[] });
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.error).toMatch(/stricter contract/);
+    // every message is either stored in the cloud or kept in the rejected batch, once
+    const arrived = cloud.messages(edgeId);
+    const kept = rejected[0]!.messages.map((m) => m.id);
+    expect(kept).toContain(prod.produced.find((m) => m.machineId === 'CNC-01' && m.seq === 3)!.id);
+    expect(new Set([...arrived.map((m) => m.id), ...kept]).size).toBe(prod.produced.length);
+    expect(arrived.length + kept.length).toBe(prod.produced.length);
+    expect(cloud.stats.gaps).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${pub.port}/metrics`)).text();
+    expect(metrics).toMatch(/publisher_batches_rejected_total 1\b/);
   });
 });

@@ -91,6 +91,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
   const { journal, truncatedBytes: journalCut } = await BatchJournal.open(config.bufferDir);
   const { log, recovery } = await SegmentLog.open(config.bufferDir, { segmentBytes, minNextIndex: journal.nextFrom });
   const deadLetter = await DeadLetterFile.open(config.bufferDir, 16 * 1024 * 1024);
+  const rejectedBatches = await DeadLetterFile.open(config.bufferDir, 64 * 1024 * 1024, 'rejected-batches');
   const dupes = new DuplicateWindow(config.duplicateWindow ?? 20_000);
   const windowStart = Math.max(log.firstIndex, log.committedIndex - dupes.capacity);
   for (const r of await log.read(windowStart, dupes.capacity)) {
@@ -106,6 +107,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     ackedMessages: new Counter({ name: 'publisher_messages_sent_total', help: 'messages acknowledged by the cloud (rate() = send rate)', registers: [registry] }),
     batchesSent: new Counter({ name: 'publisher_batches_sent_total', help: 'batch POSTs to the cloud (first sends and resends)', registers: [registry] }),
     batchesAcked: new Counter({ name: 'publisher_batches_acked_total', help: 'batches acknowledged by the cloud', registers: [registry] }),
+    batchesRejected: new Counter({ name: 'publisher_batches_rejected_total', help: 'batches the cloud refused as invalid (kept in rejected-batches.ndjson)', registers: [registry] }),
     batchesRetried: new Counter({ name: 'publisher_batches_retried_total', help: 'batch resends after a failed attempt', registers: [registry] }),
     commits: new Counter({ name: 'publisher_buffer_commits_total', help: 'group commits (fdatasync) of the buffer', registers: [registry] }),
   };
@@ -233,7 +235,12 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     onResult: (kind) => {
       if (kind === 'sent') counters.batchesSent.inc();
       else if (kind === 'acked') counters.batchesAcked.inc();
+      else if (kind === 'rejected') counters.batchesRejected.inc();
       else counters.batchesRetried.inc();
+    },
+    onRejected: async (batch, payloads, error) => {
+      rejectedBatches.addRecord({ seq: batch.seq, error, messages: payloads.map((p) => JSON.parse(p.toString('utf8')) as unknown) });
+      await rejectedBatches.sync();
     },
     onAcked: async (_batch, messages) => {
       ackedMessages += messages;
@@ -325,6 +332,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
       await log.close();
       await journal.close();
       await deadLetter.close();
+      await rejectedBatches.close();
     },
   };
 }

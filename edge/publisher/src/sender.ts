@@ -21,7 +21,9 @@ export interface SenderOptions {
   backoffMaxMs?: number;
   /** called after the cloud acknowledged batches (segments may be freed) */
   onAcked(batch: Batch, messages: number): Promise<void>;
-  onResult(kind: 'sent' | 'acked' | 'retried', result?: PostResult): void;
+  /** keeps a batch the cloud refused as invalid (its messages and the cloud's reason), durably */
+  onRejected(batch: Batch, payloads: Buffer[], error: string): Promise<void>;
+  onResult(kind: 'sent' | 'acked' | 'retried' | 'rejected', result?: PostResult): void;
 }
 
 /**
@@ -147,6 +149,24 @@ export class Sender {
       await this.o.onAcked(batch, messages);
       return;
     }
+    if (!result.ok && isRejection(result)) {
+      // the cloud stores a batch all or nothing and names the bad message: resending cannot help.
+      // Kept on the edge with the cloud's reason; the next batch takes the next seq (the cloud accepts the gap).
+      const records = await this.o.log.read(batch.from, batch.to - batch.from);
+      await this.o.onRejected(
+        batch,
+        records.filter((r) => r.index < batch.to).map((r) => r.payload),
+        result.error,
+      );
+      logger.error({ seq: batch.seq, messages, error: result.error }, 'the cloud refused the batch as invalid: kept in rejected-batches.ndjson, going on with the next');
+      this.failures = 0;
+      this.cloudReachable = true;
+      await journal.ack(batch.seq);
+      this.body = null;
+      this.o.onResult('rejected', result);
+      await this.o.onAcked(batch, 0);
+      return;
+    }
     this.failures++;
     this.cloudReachable = result.status > 0;
     this.lastError = result.ok ? `cloud acknowledged only up to seq ${ack} after batch ${batch.seq}` : `HTTP ${result.status || '-'}: ${result.error}`;
@@ -161,6 +181,11 @@ export class Sender {
     this.stopSleep?.();
     await this.running?.catch(() => undefined);
   }
+}
+
+/** A validation refusal of the batch's content (400 with field errors), as opposed to a proxy's or a transient error. */
+function isRejection(result: Extract<PostResult, { ok: false }>): boolean {
+  return result.status === 400 && Array.isArray(result.body?.fields);
 }
 
 const comma = Buffer.from(',');

@@ -8,9 +8,10 @@ import { selfSignedTls, tokenMatches } from '@plant-twin/runtime';
 /**
  * A small but real ingestion endpoint implementing packages/contracts/src/ingest.ts, for tests and the
  * benchmark until the cloud is at hand: HTTPS (self-signed) or HTTP, per-edge bearer credentials,
- * gzip bodies, a batch stored once per edge + seq, ack = highest seq stored. It refuses a gap
- * (seq > ack + 1) with 409, flags a resent seq whose content differs, can be taken down and
- * brought back on the same port, and records everything it stored.
+ * gzip bodies, a batch stored all or nothing once per edge + seq, ack = highest seq stored, an invalid
+ * batch refused with 400 and field errors (as the cloud does). It counts gaps in the sequence (which it
+ * accepts, as the cloud does), flags a resent seq whose content differs, can be taken down and brought
+ * back on the same port, and records everything it stored.
  */
 export interface IngestDouble {
   url: string;
@@ -26,6 +27,8 @@ export interface IngestDouble {
   holdNext(): Promise<{ batch: IngestBatch; release: () => void }>;
   /** delay every answer by ms (a slow cloud) */
   setDelay(ms: number): void;
+  /** refuse batches as invalid (400 with fields) when this returns a reason: a cloud with a stricter contract */
+  setRejector(fn: ((batch: IngestBatch) => string | null) | null): void;
   down(): Promise<void>;
   up(): Promise<void>;
   close(): Promise<void>;
@@ -38,7 +41,8 @@ export async function startIngestDouble(opts: { credentials: Record<string, stri
   const stats = { requests: 0, stored: 0, duplicates: 0, gaps: 0, conflicts: 0, rejected: 0, unauthorized: 0 };
   let hold: ((h: { batch: IngestBatch; release: () => void }) => void) | null = null;
   let delayMs = 0;
-  const ackOf = (edgeId: string) => stored.get(edgeId)?.length ?? 0;
+  let rejector: ((batch: IngestBatch) => string | null) | null = null;
+  const ackOf = (edgeId: string) => stored.get(edgeId)?.at(-1)?.seq ?? 0;
 
   const reply = (res: ServerResponse, status: number, body: unknown) => {
     const send = () => {
@@ -76,9 +80,10 @@ export async function startIngestDouble(opts: { credentials: Record<string, stri
       return reply(res, 400, { error: 'body is not JSON' });
     }
     const parsed = parseWith(ingestBatchSchema, data);
-    if (!parsed.ok) {
+    const reason = parsed.ok ? rejector?.(parsed.value) : parsed.error;
+    if (!parsed.ok || reason) {
       stats.rejected++;
-      return reply(res, 400, { error: parsed.error });
+      return reply(res, 400, { error: `invalid batch: ${reason}`, fields: [{ path: 'messages', message: reason }] });
     }
     const batch = parsed.value;
     if (batch.edgeId !== edgeId) {
@@ -87,18 +92,18 @@ export async function startIngestDouble(opts: { credentials: Record<string, stri
     }
     const key = `${edgeId}/${batch.seq}`;
     let answer: { status: number; body: unknown };
-    if (batch.seq <= ackOf(edgeId)) {
+    if (bodies.has(key)) {
       stats.duplicates++;
       if (bodies.get(key) !== JSON.stringify(batch)) stats.conflicts++;
       answer = { status: 200, body: { ack: ackOf(edgeId), duplicate: true, stored: 0 } };
-    } else if (batch.seq > ackOf(edgeId) + 1) {
-      stats.gaps++;
-      answer = { status: 409, body: { error: `seq ${batch.seq} leaves a gap after ${ackOf(edgeId)}` } };
     } else {
-      stored.set(edgeId, [...(stored.get(edgeId) ?? []), batch]);
+      if (batch.seq !== ackOf(edgeId) + 1) stats.gaps++;
+      if (!stored.has(edgeId)) stored.set(edgeId, []);
+      stored.get(edgeId)!.push(batch);
       bodies.set(key, JSON.stringify(batch));
       stats.stored++;
-      answer = { status: 200, body: { ack: batch.seq, duplicate: false, stored: batch.messages.length } };
+      stored.get(edgeId)!.sort((a, b) => a.seq - b.seq);
+      answer = { status: 200, body: { ack: ackOf(edgeId), duplicate: false, stored: batch.messages.length } };
     }
     if (hold) {
       const h = hold;
@@ -145,6 +150,7 @@ export async function startIngestDouble(opts: { credentials: Record<string, stri
     stats,
     holdNext: () => new Promise((resolve) => (hold = resolve)),
     setDelay: (ms) => (delayMs = ms),
+    setRejector: (fn) => (rejector = fn),
     down,
     up,
     close: down,
