@@ -61,6 +61,21 @@ describe('S7Connection against node-snap7', () => {
     }
   });
 
+  it('follows the PDU size the PLC imposes (an S7-1200 answers 240 to a request for 960)', async () => {
+    const m = s7Machines.find((x) => x.interface.type === 's7' && x.interface.plc === 'S7-1200')!;
+    const img = machineImage(m);
+    const small = await startS7Server(img.dbs, { pduSize: 240 });
+    const conn = connect(small.port, { pduSize: 960 });
+    await conn.waitUp();
+    expect(conn.pduSize).toBe(240);
+    const { values, requests } = await readAll(conn, m);
+    expect(requests).toBe(planReads(m.tags, { pduSize: 240 }).requests.length);
+    expect(requests).toBeGreaterThan(1);
+    for (const t of m.tags) expect(values.get(t.name), t.name).toEqual(img.values.get(t.name));
+    await conn.close();
+    await small.stop();
+  });
+
   it('writes bytes and single bits without touching neighbouring bits', async () => {
     const m = s7Machines[0]!;
     const conn = connect(servers.get(m.id)!.port);

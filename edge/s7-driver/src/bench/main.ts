@@ -7,7 +7,7 @@ import { ChaosProxy } from '../testing/chaos-proxy.js';
 import { percentile, round, startChild } from './child.js';
 
 /**
- * S7 driver benchmark: `node edge/s7-driver/dist/bench/main.js [--json] [--quick]`.
+ * S7 driver benchmark: `node edge/s7-driver/dist/bench/main.js [--json] [--quick] [--no-ramp]`.
  * Prints one JSON object (with --json only that) with the planner's PDUs per poll for the plant's
  * S7 tag maps, the lower bound, the naive one-read-per-tag count and nodes7's count (both measured
  * by polling node-snap7 servers and counting requests), the poll-class decision, the RSS of a
@@ -43,58 +43,70 @@ for (const pduSize of [960, 480, 240]) {
 }
 say('planner', JSON.stringify(planner.pdu960));
 
-// 2. measured: planned vs naive (one read per tag) vs nodes7, against node-snap7 servers in a child process
-const servers = startChild<{ ports: number[]; machines: string[] }>(here('./servers.js'), { machines: ids, count: ids.length });
-const { ports } = await servers.ready;
+// 2. measured: planned vs naive (one read per tag) vs nodes7, against node-snap7 servers in a child
+// process; at 960 (what an S7-1500 and the simulator negotiate) and at 240 imposed by the server (S7-1200)
 const POLLS = quick ? 10 : 40;
-const measured: Record<string, { planned: number; naive: number; nodes7: number | null; plannedMs: number[]; naiveMs: number[]; nodes7Error?: string }> = {};
-for (const [i, m] of s7.entries()) {
-  const conn = new S7Connection({ host: '127.0.0.1', port: ports[i]!, pduSize: 960, label: m.id }).start();
-  await conn.waitUp();
-  const plan = planReads(m.tags, { pduSize: conn.pduSize });
-  const r0 = conn.stats.requests;
-  const plannedMs: number[] = [];
-  for (let k = 0; k < POLLS; k++) {
-    const t = performance.now();
-    await Promise.all(plan.requests.map((r) => conn.readItems(r.items)));
-    plannedMs.push(performance.now() - t);
-  }
-  const planned = (conn.stats.requests - r0) / POLLS;
-  // naive: what flow-based tools do, one read request per tag, one after the other
-  const r1 = conn.stats.requests;
-  const naiveMs: number[] = [];
-  for (let k = 0; k < POLLS; k++) {
-    const t = performance.now();
-    for (const slot of plan.slots.values()) await conn.readItems([{ db: slot.address.db, start: slot.address.offset, length: slot.address.size }]);
-    naiveMs.push(performance.now() - t);
-  }
-  const naive = (conn.stats.requests - r1) / POLLS;
-  await conn.close();
-  // nodes7 through a frame-counting proxy
-  const proxy = await new ChaosProxy({ host: '127.0.0.1', port: ports[i]! }).listen();
-  const probe = startChild<unknown, { ok: boolean; polls?: number; error?: string }>(here('./nodes7-probe.js'), { port: proxy.port, addresses: m.tags.map((t) => t.address), polls: POLLS });
-  let nodes7: number | null = null;
-  let nodes7Error: string | undefined;
+interface Measured { planned: number; naive: number; nodes7: number | null; plannedMs: number[]; naiveMs: number[]; nodes7Error?: string }
+async function measureAt(pduSize: number): Promise<Record<string, Measured>> {
+  const servers = startChild<{ ports: number[]; machines: string[] }>(here('./servers.js'), { machines: ids, count: ids.length, pduSize });
+  const { ports } = await servers.ready;
+  const out: Record<string, Measured> = {};
   try {
-    const r = await probe.result;
-    if (r?.ok) nodes7 = (proxy.requestFrames - 2) / r.polls!; // minus COTP CR and S7 setup
-    else nodes7Error = r?.error ?? 'no result';
-  } catch (e) {
-    nodes7Error = (e as Error).message;
+    for (const [i, m] of s7.entries()) {
+      const conn = new S7Connection({ host: '127.0.0.1', port: ports[i]!, pduSize: 960, label: m.id }).start();
+      await conn.waitUp();
+      const plan = planReads(m.tags, { pduSize: conn.pduSize });
+      const r0 = conn.stats.requests;
+      const plannedMs: number[] = [];
+      for (let k = 0; k < POLLS; k++) {
+        const t = performance.now();
+        await Promise.all(plan.requests.map((r) => conn.readItems(r.items)));
+        plannedMs.push(performance.now() - t);
+      }
+      const planned = (conn.stats.requests - r0) / POLLS;
+      // naive: what flow-based tools do, one read request per tag, one after the other
+      const r1 = conn.stats.requests;
+      const naiveMs: number[] = [];
+      for (let k = 0; k < POLLS; k++) {
+        const t = performance.now();
+        for (const slot of plan.slots.values()) await conn.readItems([{ db: slot.address.db, start: slot.address.offset, length: slot.address.size }]);
+        naiveMs.push(performance.now() - t);
+      }
+      const naive = (conn.stats.requests - r1) / POLLS;
+      await conn.close();
+      // nodes7 through a frame-counting proxy
+      const proxy = await new ChaosProxy({ host: '127.0.0.1', port: ports[i]! }).listen();
+      const probe = startChild<unknown, { ok: boolean; polls?: number; error?: string }>(here('./nodes7-probe.js'), { port: proxy.port, addresses: m.tags.map((t) => t.address), polls: POLLS });
+      let nodes7: number | null = null;
+      let nodes7Error: string | undefined;
+      try {
+        const r = await probe.result;
+        if (r?.ok) nodes7 = (proxy.requestFrames - 2) / r.polls!; // minus COTP CR and S7 setup
+        else nodes7Error = r?.error ?? 'no result';
+      } catch (e) {
+        nodes7Error = (e as Error).message;
+      }
+      await proxy.close();
+      plannedMs.sort((a, b) => a - b);
+      naiveMs.sort((a, b) => a - b);
+      out[m.id] = { planned, naive, nodes7, plannedMs, naiveMs, nodes7Error };
+      say(pduSize, m.id, { planned, naive, nodes7, nodes7Error });
+    }
+  } finally {
+    await servers.stop();
   }
-  await proxy.close();
-  plannedMs.sort((a, b) => a - b);
-  naiveMs.sort((a, b) => a - b);
-  measured[m.id] = { planned, naive, nodes7, plannedMs, naiveMs, nodes7Error };
-  say(m.id, { planned, naive, nodes7, nodes7Error });
+  return out;
 }
-await servers.stop();
-const sum = (f: (x: (typeof measured)[string]) => number) => Object.values(measured).reduce((s, x) => s + f(x), 0);
+const measured = await measureAt(960);
+const measured240 = await measureAt(240);
+const sumOf = (ms: Record<string, Measured>, f: (x: Measured) => number) => Object.values(ms).reduce((s, x) => s + f(x), 0);
+const sum = (f: (x: Measured) => number) => sumOf(measured, f);
 const measuredPdus = sum((x) => x.planned);
 const naivePdus = sum((x) => x.naive);
 const nodes7Pdus = Object.values(measured).every((x) => x.nodes7 !== null) ? sum((x) => x.nodes7!) : null;
 const allPlanned = Object.values(measured).flatMap((x) => x.plannedMs).sort((a, b) => a - b);
 const allNaive = Object.values(measured).flatMap((x) => x.naiveMs).sort((a, b) => a - b);
+const byMachine = (ms: Record<string, Measured>) => Object.fromEntries(Object.entries(ms).map(([id, x]) => [id, { planned: x.planned, naive: x.naive, nodes7: x.nodes7, ...(x.nodes7Error ? { nodes7_error: x.nodes7Error } : {}) }]));
 
 // 3. poll classes: PDUs per second with not-due classes planned in when free ("piggyback") vs each class on its own
 function pdusPerSecond(m: Machine, pduSize: number, piggyback: boolean): number {
@@ -150,7 +162,7 @@ const one = await pollLoad(1, 3000);
 say('one machine', one);
 
 // 5. ramp: the largest N where one poller process keeps p95 poll time <= 100 ms at 10 polls/s each
-const steps = quick ? [50, 200, 500] : [50, 100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500];
+const steps = process.argv.includes('--no-ramp') ? [] : quick ? [50, 200, 500] : [50, 100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500];
 const ramp: Record<string, number>[] = [];
 let maxMachines = 0;
 const attempt = async (n: number) => {
@@ -189,7 +201,15 @@ const result = {
   naive_pdus_per_poll: naivePdus,
   naive_to_planned_ratio: round(naivePdus / measuredPdus, 2),
   nodes7_pdus_per_poll: nodes7Pdus,
-  pdus_per_poll_by_machine: Object.fromEntries(Object.entries(measured).map(([id, x]) => [id, { planned: x.planned, naive: x.naive, nodes7: x.nodes7, ...(x.nodes7Error ? { nodes7_error: x.nodes7Error } : {}) }])),
+  pdus_per_poll_by_machine: byMachine(measured),
+  at_pdu_240: {
+    pdus_per_poll: sumOf(measured240, (x) => x.planned),
+    pdu_lower_bound: (planner.pdu240 as { pdu_lower_bound: number }).pdu_lower_bound,
+    pdu_lower_bound_tight: (planner.pdu240 as { pdu_lower_bound_tight: number }).pdu_lower_bound_tight,
+    naive_pdus_per_poll: sumOf(measured240, (x) => x.naive),
+    nodes7_pdus_per_poll: Object.values(measured240).every((x) => x.nodes7 !== null) ? sumOf(measured240, (x) => x.nodes7!) : null,
+    by_machine: byMachine(measured240),
+  },
   poll_ms: {
     planned_p50: round(percentile(allPlanned, 50), 3),
     planned_p95: round(percentile(allPlanned, 95), 3),

@@ -31,13 +31,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts a node-snap7 server on a free high port with the given DBs. */
-export async function startS7Server(dbs: ReadonlyMap<number, Buffer>, options: { events?: boolean } = {}): Promise<RunningS7Server> {
+/** `pduSize` makes the server impose that PDU size whatever the client asks (240 = an S7-1200). */
+export async function startS7Server(dbs: ReadonlyMap<number, Buffer>, options: { events?: boolean; pduSize?: number } = {}): Promise<RunningS7Server> {
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const server = new snap7.S7Server();
     // events cost a JS callback per PDU; off unless a test wants them
     server.SetEventMask(options.events ? server.evcAll : server.evcNone);
     for (const [db, buf] of dbs) server.RegisterArea(server.srvAreaDB, db, buf);
+    if (options.pduSize) server.SetParam(server.PDURequest, options.pduSize);
     const port = await freePort();
     server.SetParam(server.LocalPort, port);
     // the synchronous forms: node-snap7's async StartTo never calls back for a second server in one process
