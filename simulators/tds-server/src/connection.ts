@@ -60,6 +60,8 @@ export class TdsConnection {
   /** sp_prepare handles of this connection */
   private readonly prepared = new Map<number, { sql: string; names: string[] }>();
   private nextHandle = 1;
+  /** the next response starts by acknowledging a connection reset */
+  private resetAck: { database: { name: string; old: string } | undefined } | null = null;
   private loginTimer: NodeJS.Timeout | undefined;
   private firstChunk = true;
   /** TLS completed on this connection (for the login only, if loginOnlyTls) */
@@ -155,7 +157,13 @@ export class TdsConnection {
   }
 
   private response(): Response {
-    return new Response((b) => this.write(b), this.packetSize, this.spid);
+    const res = new Response((b) => this.write(b), this.packetSize, this.spid);
+    if (this.resetAck) {
+      tok.envResetConnection(res.w);
+      if (this.resetAck.database) tok.envDatabase(res.w, this.resetAck.database.name, this.resetAck.database.old);
+      this.resetAck = null;
+    }
+    return res;
   }
 
   private onMessage(m: TdsMessage): void {
@@ -185,7 +193,7 @@ export class TdsConnection {
         if (m.type !== PacketType.Login7) throw new ProtocolError(`expected LOGIN7, got message type ${m.type}`);
         return this.login(m.payload);
       case 'ready':
-        if (m.resetConnection) this.session!.reset();
+        if (m.resetConnection) this.resetAck = { database: this.session!.reset() };
         if (m.type === PacketType.SqlBatch) return this.batch(m.payload);
         if (m.type === PacketType.Rpc) return this.rpc(m.payload);
         if (m.type === PacketType.TransactionManager || m.type === PacketType.BulkLoad) {

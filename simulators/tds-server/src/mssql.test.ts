@@ -1,5 +1,5 @@
 import sql from 'mssql';
-import { Connection } from 'tedious';
+import { Connection, Request } from 'tedious';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDatabase, WriteEvent } from './database.js';
 import { DB, mssqlConfig, PASSWORD, startServer, USER, vendorDatabase } from './fixture.test-support.js';
@@ -359,5 +359,39 @@ describe('prepared statements and OUTPUT parameters', () => {
     const r = await pool.request().input('a', sql.Int, 41).output('total', sql.Int).output('label', sql.NVarChar(20)).query("SET @total = @a + 1; SET @label = N'answer'; SELECT 1 AS x");
     expect(r.output).toEqual({ total: 42, label: 'answer' });
     expect(r.recordset).toEqual([{ x: 1 }]);
+  });
+});
+
+describe('connection reset (pooled session reuse)', () => {
+  it('acknowledges RESETCONNECTION and returns to the login database', async () => {
+    const { server } = await startServer({ tls: 'off', databases: [vendorDatabase(), vendorDatabase('OTHER_DB')] });
+    const conn = new Connection({
+      server: '127.0.0.1',
+      authentication: { type: 'default', options: { userName: USER, password: PASSWORD } },
+      options: { port: server.port, database: DB, encrypt: false },
+    });
+    try {
+      await new Promise<void>((res, rej) => conn.connect((e) => (e ? rej(e) : res())));
+      const query = (text: string) =>
+        new Promise<unknown[]>((res, rej) => {
+          const rows: unknown[] = [];
+          const r = new Request(text, (e) => (e ? rej(e) : res(rows)));
+          r.on('row', (cols: { value: unknown }[]) => rows.push(cols.map((c) => c.value)));
+          conn.execSqlBatch(r);
+        });
+      const changes: string[] = [];
+      conn.on('databaseChange', (db: string) => changes.push(db));
+      const resets: number[] = [];
+      conn.on('resetConnection', () => resets.push(1));
+      await query('USE OTHER_DB');
+      expect(await query('SELECT DB_NAME()')).toEqual([['OTHER_DB']]);
+      await new Promise<void>((res, rej) => conn.reset((e) => (e ? rej(e) : res())));
+      expect(await query('SELECT DB_NAME()')).toEqual([[DB]]);
+      expect(resets.length).toBe(1);
+      expect(changes).toEqual(['OTHER_DB', DB]);
+    } finally {
+      conn.close();
+      await server.close();
+    }
   });
 });

@@ -32,6 +32,10 @@ export function envLanguage(w: Writer, lang: string): void {
 export function envPacketSize(w: Writer, size: number, old: number): void {
   envChange(w, 4, (w) => w.bVarchar(String(size)).bVarchar(String(old)));
 }
+/** acknowledges a request flagged RESETCONNECTION */
+export function envResetConnection(w: Writer): void {
+  envChange(w, 18, (w) => w.u8(0).u8(0));
+}
 export function envCollation(w: Writer): void {
   envChange(w, 7, (w) => w.u8(COLLATION.length).bytes(COLLATION).u8(0));
 }

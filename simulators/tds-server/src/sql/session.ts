@@ -42,18 +42,26 @@ export class Session {
   nocount = false;
   language = 'us_english';
 
+  private readonly loginDatabase: SqlDatabase;
+
   constructor(
     public database: SqlDatabase,
     private readonly databases: Map<string, SqlDatabase>,
     readonly info: SessionInfo,
-  ) {}
+  ) {
+    this.loginDatabase = database;
+  }
 
-  /** a new pooled "session" (RESETCONNECTION): back to the login state */
-  reset(): void {
+  /** a new pooled "session" (RESETCONNECTION): back to the login state; returns a database change */
+  reset(): { name: string; old: string } | undefined {
     this.scopeIdentity = null;
     this.lastIdentity = null;
     this.rowCount = 0;
     this.nocount = false;
+    this.language = 'us_english';
+    const old = this.database;
+    this.database = this.loginDatabase;
+    return old === this.database ? undefined : { name: this.database.name, old: old.name };
   }
 
   private sysvar(name: string): Variable | undefined {
