@@ -46,4 +46,8 @@ export const cloudMigrations: Record<string, Migration> = {
     create table audit_log (id bigserial primary key, ts bigint not null, username text, action text not null, target text, detail text);
     create index audit_log_ts on audit_log (ts);
   `),
+  '003_oee_day': up(`
+    create table oee_day (like oee_hour including all);
+    create table oee_day_rolled (like oee_rolled including all);
+  `),
 };

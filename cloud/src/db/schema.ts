@@ -47,6 +47,8 @@ export interface CloudTables {
   machine_seen: { machine_id: string; last_ts: number };
   oee_hour: OeeHourRow;
   oee_rolled: { machine_id: string; bucket: number };
+  oee_day: OeeHourRow;
+  oee_day_rolled: { machine_id: string; bucket: number };
   meta: { key: string; value: string };
   app_user: {
     id: Generated<number>;

@@ -1,14 +1,15 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { IngestAck, IngestBatch, MachineMessage, MessageOf } from '@plant-twin/contracts';
 import type { CloudTables } from '../db/schema.js';
-import { lockMachines } from '../oee/store.js';
+import { dropRollups, lockMachines } from '../oee/store.js';
+
+const hourMs = 3_600_000;
 
 export interface StoreResult extends IngestAck {
   /** the messages stored by this call (new, not seen before), in batch order: for the live push */
   fresh: MachineMessage[];
 }
 
-const hourMs = 3_600_000;
 
 /**
  * Stores one edge batch in one transaction: the batch key (edge id + seq) with its rows, so a
@@ -105,11 +106,7 @@ export async function insertMessages(trx: Transaction<CloudTables> | Kysely<Clou
     // a new state can turn an earlier stop into a small stop (or not): invalidate from one threshold before it
     const machines = [...earliestFact.keys()].sort();
     await lockMachines(trx, machines);
-    const from = machines.map((id) => Math.floor((earliestFact.get(id)! - smallStopThresholdS * 1000) / hourMs) * hourMs);
-    await sql`delete from oee_hour o using unnest(${machines}::text[], ${from}::bigint[]) as d(machine_id, bucket)
-      where o.machine_id = d.machine_id and o.bucket >= d.bucket`.execute(trx);
-    await sql`delete from oee_rolled o using unnest(${machines}::text[], ${from}::bigint[]) as d(machine_id, bucket)
-      where o.machine_id = d.machine_id and o.bucket >= d.bucket`.execute(trx);
+    await dropRollups(trx, machines, machines.map((id) => earliestFact.get(id)! - smallStopThresholdS * 1000));
   }
 }
 

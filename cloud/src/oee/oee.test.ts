@@ -186,5 +186,16 @@ describe.each(dbKinds)('OEE per ISO 22400-2 on %s', (kind) => {
     expect(after.machines['TST-01']!.byShift.early!.downtimeByReason.fault).toBe(1260 + 600);
     await rollupOee(db.db, model);
     expect(await queryOee(db.db, model, { from: at('06:00'), to: at('15:00') })).toEqual(await queryOee(db.db, model, { from: at('06:00'), to: at('15:00'), useRollups: false }));
+
+    // once the next day has data, the whole day is summed into a day row: still the same figures
+    const g = new MessageFactory('next');
+    await storeBatch(db.db, batch('edge-1', 3, [g.state('TST-01', at('30:00'), 'idle'), g.state('TST-02', at('30:00'), 'idle')]), { smallStopThresholdS: 120 });
+    await rollupOee(db.db, model);
+    const days = await db.db.selectFrom('oee_day_rolled').select('bucket').where('machine_id', '=', 'TST-01').execute();
+    expect(days.map((d) => Number(d.bucket))).toEqual([day]);
+    const wholeDay = { from: day, to: day + 86_400_000 };
+    const fromDays = await queryOee(db.db, model, wholeDay);
+    expect(fromDays).toEqual(await queryOee(db.db, model, { ...wholeDay, useRollups: false }));
+    expect(fromDays.machines['TST-01']!.byShift.early!.actualProductionTime).toBe(22050 - 600);
   });
 });

@@ -3,7 +3,7 @@ import type { CloudTables } from '../db/schema.js';
 import { addFacts, emptyFacts, type OeeFacts } from './facts.js';
 import { groupFacts, kpisOf, type OeeKpis } from './kpi.js';
 import type { OeeModel } from './model.js';
-import { factsFromRawSpans, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts } from './store.js';
+import { factsFromRawSpans, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts, type RawSpan } from './store.js';
 
 export interface OeeQuery {
   from: number;
@@ -42,8 +42,8 @@ function breakdown(rows: readonly GroupedFacts[]): OeeBreakdown {
 }
 
 /**
- * OEE over any range from stored facts: whole rolled-up hours come from oee_hour, everything else
- * (range edges, hours not rolled up yet) is computed from the raw state, pod and counter messages
+ * OEE over any range from stored facts: whole rolled-up days come from oee_day, whole rolled-up
+ * hours from oee_hour, everything else (range edges, hours not rolled up yet) is computed from the raw state, pod and counter messages
  * with the same function, so both paths agree.
  */
 export async function queryOee(db: Kysely<CloudTables>, model: OeeModel, q: OeeQuery): Promise<OeeReport> {
@@ -53,9 +53,15 @@ export async function queryOee(db: Kysely<CloudTables>, model: OeeModel, q: OeeQ
   const from = q.from;
   const to = Math.max(from, Math.min(q.to, plantEnd));
   const rows: GroupedFacts[] = [];
-  const covered = q.useRollups === false ? new Map<string, [number, number][]>() : await rolledSpans(db, machineIds, from, to);
-  if (q.useRollups !== false) rows.push(...(await rolledFacts(db, machineIds, from, to)));
-  const spans = machineIds.flatMap((machineId) => gaps(from, to, covered.get(machineId) ?? []).map(([a, b]) => ({ machineId, from: a, to: b, end: seen.get(machineId) ?? a })));
+  let spans: RawSpan[] = machineIds.map((machineId) => ({ machineId, from, to, end: seen.get(machineId) ?? from }));
+  if (q.useRollups !== false) {
+    // whole rolled days, then whole rolled hours in what is left, then raw facts for the rest
+    for (const level of ['day', 'hour'] as const) {
+      const covered = await rolledSpans(db, level, spans);
+      rows.push(...(await rolledFacts(db, level, spans)));
+      spans = spans.flatMap((s, i) => gaps(s.from, s.to, covered[i]!).map(([a, b]) => ({ ...s, from: a, to: b })));
+    }
+  }
   const raw = await factsFromRawSpans(db, model, spans);
   spans.forEach((span, i) => {
     for (const r of raw[i]!) rows.push({ machineId: span.machineId, shift: r.shift, part: r.part, facts: r });

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { CloudTables } from '../db/schema.js';
 import { oeeModelFingerprint, type OeeModel } from './model.js';
-import { factsFromRawSpans, gaps, hourMs, lastSeen, lockMachines, rolledSpans, writeRollup } from './store.js';
+import { dayMs, dropRollups, factsFromRawSpans, gaps, hourMs, lastSeen, lockMachines, rolledSpans, rollupDays, writeRollup } from './store.js';
 
 /** Rolled-up hours are only trusted for the model they were computed with. */
 export async function resetRollupsIfModelChanged(db: Kysely<CloudTables>, model: OeeModel): Promise<boolean> {
@@ -10,8 +10,7 @@ export async function resetRollupsIfModelChanged(db: Kysely<CloudTables>, model:
   if (cur.rows[0]?.value === fp) return false;
   await db.transaction().execute(async (trx) => {
     await lockMachines(trx, model.machineIds);
-    await sql`delete from oee_hour`.execute(trx);
-    await sql`delete from oee_rolled`.execute(trx);
+    for (const t of ['oee_hour', 'oee_rolled', 'oee_day', 'oee_day_rolled'] as const) await sql`delete from ${sql.table(t)}`.execute(trx);
     await sql`insert into meta (key, value) values ('oee_model', ${fp}) on conflict (key) do update set value = excluded.value`.execute(trx);
   });
   return true;
@@ -19,17 +18,16 @@ export async function resetRollupsIfModelChanged(db: Kysely<CloudTables>, model:
 
 /** Recompute past periods (e.g. after correcting data): drops the rolled hours from `from` on. */
 export async function invalidateRollups(db: Kysely<CloudTables>, machineIds: readonly string[], from: number): Promise<void> {
-  const bucket = Math.floor(from / hourMs) * hourMs;
   await db.transaction().execute(async (trx) => {
     await lockMachines(trx, machineIds);
-    await sql`delete from oee_hour where machine_id = any(${[...machineIds]}::text[]) and bucket >= ${bucket}`.execute(trx);
-    await sql`delete from oee_rolled where machine_id = any(${[...machineIds]}::text[]) and bucket >= ${bucket}`.execute(trx);
+    await dropRollups(trx, machineIds, machineIds.map(() => from));
   });
 }
 
 /**
  * Rolls up the OEE facts of closed hours: hours that end at least one small-stop threshold (and a
  * minute) before the machine's latest message, so a stop still open at the edge is judged first.
+ * Complete UTC days are then summed into day rows, so a year reads ~365 rows per machine.
  * Returns how many hours it wrote; call repeatedly until 0 to catch up.
  */
 export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: { maxHoursPerMachine?: number } = {}): Promise<number> {
@@ -42,10 +40,11 @@ export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: 
     const first = await sql<{ ts: number | null }>`select least((select min(ts) from state_event where machine_id = ${machineId}), (select min(ts) from counter_event where machine_id = ${machineId})) as ts`.execute(db);
     const firstTs = first.rows[0]?.ts;
     if (firstTs === null || firstTs === undefined) continue;
-    const start = Math.floor(Number(firstTs) / hourMs) * hourMs;
+    // from the start of the first fact's UTC day, so that day can be summed into a day row too
+    const start = Math.floor(Number(firstTs) / dayMs) * dayMs;
     const end = Math.floor((last - model.smallStopMs - 60_000) / hourMs) * hourMs;
     if (end <= start) continue;
-    const todo = gaps(start, end, (await rolledSpans(db, [machineId], start, end)).get(machineId) ?? []);
+    const todo = gaps(start, end, (await rolledSpans(db, 'hour', [{ machineId, from: start, to: end }]))[0]!);
     let budget = maxHours;
     for (const [a, b0] of todo) {
       if (budget <= 0) break;
@@ -64,6 +63,10 @@ export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: 
         written += buckets.length;
       });
     }
+    await db.transaction().execute(async (trx) => {
+      await lockMachines(trx, [machineId]);
+      await rollupDays(trx, machineId);
+    });
   }
   return written;
 }

@@ -78,19 +78,32 @@ export async function factsFromRawSpans(db: Q, model: OeeModel, spans: readonly 
   );
 }
 
-/** Contiguous runs of rolled-up hours of each machine within [from, to): [start, end) spans. */
-export async function rolledSpans(db: Q, machineIds: readonly string[], from: number, to: number): Promise<Map<string, [number, number][]>> {
-  const r = await sql<{ machine_id: string; a: number; b: number }>`
-    select machine_id, min(bucket) as a, max(bucket) + ${hourMs} as b from (
-      select machine_id, bucket, bucket - ${hourMs}::bigint * row_number() over (partition by machine_id order by bucket) as grp
-      from oee_rolled where machine_id = any(${[...machineIds]}::text[]) and bucket >= ${from} and bucket + ${hourMs} <= ${to}
-    ) x group by machine_id, grp order by machine_id, a`.execute(db);
-  const out = new Map<string, [number, number][]>();
-  for (const x of r.rows) {
-    const spans = out.get(x.machine_id) ?? [];
-    spans.push([Number(x.a), Number(x.b)]);
-    out.set(x.machine_id, spans);
-  }
+export const dayMs = 86_400_000;
+/** Rollup levels: facts per machine x hour and per machine x UTC day, each with its table of rolled buckets. */
+export const levels = {
+  hour: { facts: 'oee_hour', rolled: 'oee_rolled', unit: hourMs },
+  day: { facts: 'oee_day', rolled: 'oee_day_rolled', unit: dayMs },
+} as const;
+export type Level = keyof typeof levels;
+
+export interface Range {
+  machineId: string;
+  from: number;
+  to: number;
+}
+
+/** Contiguous runs of rolled buckets of a level inside each range: [start, end) spans per range index. */
+export async function rolledSpans(db: Q, level: Level, ranges: readonly Range[]): Promise<[number, number][][]> {
+  const out: [number, number][][] = ranges.map(() => []);
+  if (!ranges.length) return out;
+  const { rolled, unit } = levels[level];
+  const r = await sql<{ k: number; a: number; b: number }>`
+    select k, min(bucket) as a, max(bucket) + ${unit}::bigint as b from (
+      select r.k, o.bucket, o.bucket - ${unit}::bigint * row_number() over (partition by r.k order by o.bucket) as grp
+      from unnest(${ranges.map((x) => x.machineId)}::text[], ${ranges.map((x) => x.from)}::bigint[], ${ranges.map((x) => x.to)}::bigint[]) with ordinality as r(m, a, b, k)
+      join ${sql.table(rolled)} o on o.machine_id = r.m and o.bucket >= r.a and o.bucket + ${unit}::bigint <= r.b
+    ) x group by k, grp order by k, a`.execute(db);
+  for (const x of r.rows) out[Number(x.k) - 1]!.push([Number(x.a), Number(x.b)]);
   return out;
 }
 
@@ -113,18 +126,50 @@ export interface GroupedFacts {
   facts: OeeFacts;
 }
 
-/** Sums of rolled-up facts per machine, shift and part over whole hours of [from, to). */
-export async function rolledFacts(db: Q, machineIds: readonly string[], from: number, to: number): Promise<GroupedFacts[]> {
-  const sums = factFields.map((f) => sql`sum(${sql.ref(factColumns[f])}) as ${sql.ref(factColumns[f])}`);
+/** Sums of rolled-up facts of a level per machine, shift and part over the whole buckets inside the ranges. */
+export async function rolledFacts(db: Q, level: Level, ranges: readonly Range[]): Promise<GroupedFacts[]> {
+  if (!ranges.length) return [];
+  const { facts: table, unit } = levels[level];
+  const sums = factFields.map((f) => sql`sum(o.${sql.ref(factColumns[f])}) as ${sql.ref(factColumns[f])}`);
   const r = await sql<Record<string, unknown>>`
-    select machine_id, shift, part, ${sql.join(sums)} from oee_hour
-    where machine_id = any(${[...machineIds]}::text[]) and bucket >= ${from} and bucket + ${hourMs} <= ${to}
-    group by machine_id, shift, part`.execute(db);
+    select o.machine_id, o.shift, o.part, ${sql.join(sums)}
+    from unnest(${ranges.map((x) => x.machineId)}::text[], ${ranges.map((x) => x.from)}::bigint[], ${ranges.map((x) => x.to)}::bigint[]) as r(m, a, b)
+    join ${sql.table(table)} o on o.machine_id = r.m and o.bucket >= r.a and o.bucket + ${unit}::bigint <= r.b
+    group by o.machine_id, o.shift, o.part`.execute(db);
   return r.rows.map((row) => {
     const facts = emptyFacts();
     for (const f of factFields) facts[f] = Number(row[factColumns[f]] ?? 0);
     return { machineId: row.machine_id as string, shift: row.shift as string, part: row.part as string, facts };
   });
+}
+
+/** Rolls complete UTC days (all 24 hours rolled) of a machine up from its hours; returns the number of days. */
+export async function rollupDays(trx: Q, machineId: string): Promise<number> {
+  const days = await sql<{ d: number }>`
+    select d from (select bucket - bucket % ${dayMs}::bigint as d, count(*) as n from oee_rolled where machine_id = ${machineId} group by 1) x
+    where n = 24 and not exists (select 1 from oee_day_rolled r where r.machine_id = ${machineId} and r.bucket = x.d) order by d`.execute(trx);
+  const ds = days.rows.map((x) => Number(x.d));
+  if (!ds.length) return 0;
+  const cols = factFields.map((f) => sql.ref(factColumns[f]));
+  const sums = factFields.map((f) => sql`sum(${sql.ref(factColumns[f])})`);
+  await sql`insert into oee_day (machine_id, bucket, shift, part, ${sql.join(cols)})
+    select machine_id, bucket - bucket % ${dayMs}::bigint, shift, part, ${sql.join(sums)} from oee_hour
+    where machine_id = ${machineId} and bucket - bucket % ${dayMs}::bigint = any(${ds}::bigint[]) group by 1, 2, 3, 4`.execute(trx);
+  await sql`insert into oee_day_rolled (machine_id, bucket) select ${machineId}::text, * from unnest(${ds}::bigint[])`.execute(trx);
+  return ds.length;
+}
+
+/** Drops rolled hours (and the days holding them) of machines from `from` on: new facts changed them. */
+export async function dropRollups(trx: Q, machineIds: readonly string[], from: readonly number[]): Promise<void> {
+  const ids = [...machineIds];
+  const hours = from.map((f) => Math.floor(f / hourMs) * hourMs);
+  const days = from.map((f) => Math.floor(f / dayMs) * dayMs);
+  for (const [level, starts] of [['hour', hours], ['day', days]] as const) {
+    for (const table of [levels[level].facts, levels[level].rolled]) {
+      await sql`delete from ${sql.table(table)} o using unnest(${ids}::text[], ${starts}::bigint[]) as d(machine_id, bucket)
+        where o.machine_id = d.machine_id and o.bucket >= d.bucket`.execute(trx);
+    }
+  }
 }
 
 /** Writes the facts of whole hours and marks them rolled (hours without any row are marked too). */
