@@ -13,7 +13,7 @@ import { parseBatch } from './sql/parser.js';
 import { Session } from './sql/session.js';
 import { TlsTunnel } from './tls-tunnel.js';
 import * as tok from './tokens.js';
-import { MessageReader, packetize, PacketType, ProtocolError, type TdsMessage } from './wire.js';
+import { MessageReader, packetize, PacketType, ProtocolError, Reader, type TdsMessage, type Writer } from './wire.js';
 
 export interface ServerUser {
   user: string;
@@ -60,6 +60,8 @@ export class TdsConnection {
   /** sp_prepare handles of this connection */
   private readonly prepared = new Map<number, { sql: string; names: string[] }>();
   private nextHandle = 1;
+  /** transactions begun on this connection, for their descriptors */
+  private transactions = 0;
   /** the next response starts by acknowledging a connection reset */
   private resetAck: { database: { name: string; old: string } | undefined } | null = null;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -101,6 +103,8 @@ export class TdsConnection {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    // SQL Server rolls back what a vanished client left open
+    if (this.session && this.session.tranCount > 0) this.session.rollback();
     clearTimeout(this.loginTimer);
     this.running?.abort.abort();
     this.tunnel?.destroy();
@@ -196,9 +200,8 @@ export class TdsConnection {
         if (m.resetConnection) this.resetAck = { database: this.session!.reset() };
         if (m.type === PacketType.SqlBatch) return this.batch(m.payload);
         if (m.type === PacketType.Rpc) return this.rpc(m.payload);
-        if (m.type === PacketType.TransactionManager || m.type === PacketType.BulkLoad) {
-          return this.errorOnly(sqlErrors.unsupported(m.type === PacketType.BulkLoad ? 'bulk load' : 'transaction manager requests (explicit transactions)'));
-        }
+        if (m.type === PacketType.TransactionManager) return this.transactionManager(m.payload);
+        if (m.type === PacketType.BulkLoad) return this.errorOnly(sqlErrors.unsupported('bulk load'));
         throw new ProtocolError(`unexpected message type ${m.type} after login`);
       default:
         return;
@@ -221,7 +224,7 @@ export class TdsConnection {
     }
   }
 
-  private sendTokens(fill: (w: import('./wire.js').Writer) => void): void {
+  private sendTokens(fill: (w: Writer) => void): void {
     const res = this.response();
     fill(res.w);
     res.end();
@@ -290,6 +293,49 @@ export class TdsConnection {
     this.packetSize = packetSize;
     this.state = 'ready';
     log.info({ spid: this.spid, user: login.userName, database: db.name, app: login.appName, encryption: this.encryption }, 'login');
+  }
+
+  /** the descriptor of the open transaction (tedious sends it back in ALL_HEADERS) */
+  private descriptor(): Buffer {
+    const b = Buffer.alloc(8);
+    b.writeUInt32LE(this.spid, 4);
+    b.writeUInt32LE(this.transactions, 0);
+    return b;
+  }
+
+  /** ENVCHANGE when the outermost transaction begins or ends */
+  private transactionChange(w: Writer, op: 'begin' | 'commit' | 'rollback', before: number): void {
+    const after = this.session!.tranCount;
+    if (op === 'begin' && before === 0 && after === 1) {
+      this.transactions++;
+      tok.envTransaction(w, 'begin', this.descriptor());
+    } else if (op !== 'begin' && before > 0 && after === 0) tok.envTransaction(w, op, this.descriptor());
+  }
+
+  /** Transaction manager request (MS-TDS 2.2.6.9): what mssql's Transaction sends */
+  private transactionManager(payload: Buffer): void {
+    const r = new Reader(payload);
+    const total = r.u32();
+    if (total < 4 || total - 4 > r.remaining) throw new ProtocolError('ALL_HEADERS length outside the message');
+    r.pos += total - 4;
+    const type = r.u16();
+    const ops: Record<number, 'begin' | 'commit' | 'rollback'> = { 5: 'begin', 7: 'commit', 8: 'rollback' };
+    const op = ops[type];
+    if (!op) return this.errorOnly(sqlErrors.unsupported(`transaction manager request ${type} (savepoints, distributed transactions)`));
+    const session = this.session!;
+    const before = session.tranCount;
+    try {
+      if (op === 'begin') session.begin();
+      else if (op === 'commit') session.commit();
+      else session.rollback();
+    } catch (e) {
+      if (e instanceof SqlError) return this.errorOnly(e);
+      throw e;
+    }
+    this.sendTokens((w) => {
+      this.transactionChange(w, op, before);
+      tok.done(w, 0xfd, 0, 0, 0);
+    });
   }
 
   private onAttention(): void {
@@ -399,12 +445,15 @@ export class TdsConnection {
       }
     }
     const serverName = this.config.serverName;
+    let tranBefore = session.tranCount;
     try {
       if (sql !== null && !failed) {
         for await (const o of session.run(sql, vars, running.abort.signal)) {
           if (running.attention) break;
           if (pending) tok.done(res.w, stmtDone, pending.status | tok.Done.More, pending.curCmd, pending.rows);
           if (o.database) tok.envDatabase(res.w, o.database.name, o.database.old);
+          if (o.transaction) this.transactionChange(res.w, o.transaction, tranBefore);
+          tranBefore = session.tranCount;
           if (o.result) {
             tok.colMetadata(res.w, o.result.columns);
             for (const row of o.result.rows) {

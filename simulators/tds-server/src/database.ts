@@ -125,6 +125,23 @@ export class Table {
     return lo === 0 ? this.rows : this.rows.slice(lo);
   }
 
+  /** Puts back a row's previous values (undo of an update), without checks. */
+  restoreRow(current: SqlValue[], previous: SqlValue[]): void {
+    const at = this.rows.indexOf(current);
+    if (at < 0) return;
+    this.unindexRow(current);
+    this.rows[at] = previous;
+    this.indexRow(previous);
+  }
+
+  /** Puts deleted rows back in identity order (undo of a delete), without checks. */
+  reinsertRows(rows: SqlValue[][]): void {
+    this.rows.push(...rows);
+    for (const r of rows) this.indexRow(r);
+    const id = this.identityIndex;
+    if (id >= 0) this.rows.sort((a, b) => (a[id] as number) - (b[id] as number));
+  }
+
   deleteRows(doomed: Set<SqlValue[]>): void {
     if (doomed.size === 0) return;
     for (const r of doomed) this.unindexRow(r);

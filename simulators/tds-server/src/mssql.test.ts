@@ -189,7 +189,7 @@ describe.each([
       // parameter types the simulator does not decode are refused per request, not per connection
       await expect(single.request().input('m', sql.Money, 1.5).query('SELECT @m AS m')).rejects.toMatchObject({ number: 8016 });
       await expect(single.request().input('t', sql.Time, new Date()).query('SELECT @t AS t')).rejects.toMatchObject({ number: 8016 });
-      await expect(single.request().query('BEGIN TRANSACTION')).rejects.toMatchObject({ message: expect.stringContaining('Not supported by the simulator') });
+      await expect(single.request().query('SAVE TRANSACTION sp1')).rejects.toMatchObject({ message: expect.stringContaining('Not supported by the simulator') });
       const r = await single.request().query('SELECT COUNT(*) AS n FROM CycleLog');
       expect(r.recordset[0].n).toBe(50);
     } finally {
@@ -393,5 +393,56 @@ describe('connection reset (pooled session reuse)', () => {
       conn.close();
       await server.close();
     }
+  });
+});
+
+describe('transactions', () => {
+  let server: TdsServer;
+  let db: SqlDatabase;
+  let pool: sql.ConnectionPool;
+  const writes: WriteEvent[] = [];
+  const job = (id: string) =>
+    `INSERT INTO JobQueue (JobId, PartNumber, Quantity, Status, GoodQty, ScrapQty, CreatedAt, UpdatedAt) VALUES ('${id}', 'P', 1, 'QUEUED', 0, 0, SYSUTCDATETIME(), SYSUTCDATETIME())`;
+  beforeAll(async () => {
+    ({ server, db } = await startServer({ tls: 'off' }));
+    db.onWrite((e) => writes.push(e));
+    pool = await new sql.ConnectionPool(mssqlConfig(server.port, { pool: { max: 2, min: 0 } })).connect();
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await server?.close();
+  });
+
+  it('mssql Transaction: commit applies and reports the writes, rollback undoes them', async () => {
+    writes.length = 0;
+    const tx = new sql.Transaction(pool);
+    await tx.begin();
+    await new sql.Request(tx).query(job('TX-1'));
+    expect((await new sql.Request(tx).query('SELECT @@TRANCOUNT AS n')).recordset).toEqual([{ n: 1 }]);
+    expect(writes).toEqual([]); // held back until COMMIT
+    await tx.commit();
+    expect(writes.map((w) => [w.op, w.rows[0]!.JobId])).toEqual([['insert', 'TX-1']]);
+
+    const tx2 = new sql.Transaction(pool);
+    await tx2.begin();
+    await new sql.Request(tx2).query(`${job('TX-2')}; UPDATE JobQueue SET Status = 'HELD' WHERE JobId = 'TX-1'; DELETE FROM JobQueue WHERE JobId = 'TX-1'`);
+    await tx2.rollback();
+    expect(db.rows('JobQueue').map((r) => [r.JobId, r.Status])).toEqual([['TX-1', 'QUEUED']]);
+    expect(writes).toHaveLength(1);
+  });
+
+  it('BEGIN TRAN / ROLLBACK in SQL, and a client that vanishes mid-transaction is rolled back', async () => {
+    const r = await pool.request().query(`BEGIN TRAN; ${job('TX-3')}; SELECT @@TRANCOUNT AS n; ROLLBACK; SELECT COUNT(*) AS c FROM JobQueue WHERE JobId = 'TX-3'`);
+    const sets = r.recordsets as sql.IRecordSet<Record<string, unknown>>[];
+    expect(sets[0]).toEqual([{ n: 1 }]);
+    expect(sets[1]).toEqual([{ c: 0 }]);
+    await expect(pool.request().query('COMMIT')).rejects.toMatchObject({ number: 3902 });
+
+    const conn = new Connection({ server: '127.0.0.1', authentication: { type: 'default', options: { userName: USER, password: PASSWORD } }, options: { port: server.port, database: DB, encrypt: false } });
+    await new Promise<void>((res, rej) => conn.connect((e) => (e ? rej(e) : res())));
+    await new Promise<void>((res, rej) => conn.execSqlBatch(new Request(`BEGIN TRANSACTION; ${job('TX-4')}`, (e) => (e ? rej(e) : res()))));
+    expect(db.rows('JobQueue').some((r) => r.JobId === 'TX-4')).toBe(true);
+    conn.close();
+    await expect.poll(() => db.rows('JobQueue').some((r) => r.JobId === 'TX-4')).toBe(false);
   });
 });

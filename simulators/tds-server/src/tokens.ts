@@ -32,6 +32,14 @@ export function envLanguage(w: Writer, lang: string): void {
 export function envPacketSize(w: Writer, size: number, old: number): void {
   envChange(w, 4, (w) => w.bVarchar(String(size)).bVarchar(String(old)));
 }
+/** BEGIN (8) / COMMIT (9) / ROLLBACK (10) of a transaction, with its 8-byte descriptor */
+export function envTransaction(w: Writer, op: 'begin' | 'commit' | 'rollback', descriptor: Buffer): void {
+  envChange(w, op === 'begin' ? 8 : op === 'commit' ? 9 : 10, (w) => {
+    if (op === 'begin') w.u8(8).bytes(descriptor).u8(0);
+    else w.u8(0).u8(8).bytes(descriptor);
+  });
+}
+
 /** acknowledges a request flagged RESETCONNECTION */
 export function envResetConnection(w: Writer): void {
   envChange(w, 18, (w) => w.u8(0).u8(0));

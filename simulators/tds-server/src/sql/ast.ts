@@ -57,7 +57,8 @@ export type Statement =
   | { k: 'declare'; vars: { name: string; type: SqlType; init?: Expr }[] }
   | { k: 'setvar'; name: string; e: Expr }
   | { k: 'waitfor'; delay: Expr }
-  | { k: 'use'; db: string };
+  | { k: 'use'; db: string }
+  | { k: 'tran'; op: 'begin' | 'commit' | 'rollback' };
 
 export interface ParsedStatement {
   stmt: Statement;

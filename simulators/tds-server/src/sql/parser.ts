@@ -114,6 +114,17 @@ class Parser {
         this.expectKw('DELAY');
         return { k: 'waitfor', delay: this.expr() };
       }
+      case 'BEGIN':
+      case 'COMMIT':
+      case 'ROLLBACK': {
+        this.next();
+        const isTran = this.acceptKw('TRAN') || this.acceptKw('TRANSACTION');
+        if (word === 'BEGIN' && !isTran) throw sqlErrors.unsupported('BEGIN ... END blocks');
+        if (!isTran) this.acceptKw('WORK');
+        // a transaction name changes nothing here
+        if (isTran && (this.t.kind === 'qident' || (this.t.kind === 'ident' && !STATEMENT_START.has(this.t.text.toUpperCase()) && !RESERVED.has(this.t.text.toUpperCase())))) this.next();
+        return { k: 'tran', op: word === 'BEGIN' ? 'begin' : word === 'COMMIT' ? 'commit' : 'rollback' };
+      }
       case 'USE': {
         this.next();
         return { k: 'use', db: this.ident() };

@@ -1,5 +1,5 @@
 /** Statement execution against a database, with the session state a connection carries. */
-import type { SqlDatabase, Table, Row } from '../database.js';
+import type { SqlDatabase, Table, Row, WriteEvent } from '../database.js';
 import { SqlError, sqlErrors } from '../errors.js';
 import { serverVersion } from '../prelogin.js';
 import type { ResultColumn } from '../tokens.js';
@@ -23,6 +23,8 @@ export interface Outcome {
   result?: ResultSet;
   /** the statement changed the current database (USE) */
   database?: { name: string; old: string };
+  /** the statement began, committed or rolled back a transaction */
+  transaction?: 'begin' | 'commit' | 'rollback';
 }
 
 export interface SessionInfo {
@@ -43,6 +45,10 @@ export class Session {
   language = 'us_english';
 
   private readonly loginDatabase: SqlDatabase;
+  /** open transaction: nesting depth, undo steps, and the write events held back until COMMIT */
+  tranCount = 0;
+  private undo: (() => void)[] | null = null;
+  private held: { db: SqlDatabase; event: WriteEvent }[] = [];
 
   constructor(
     public database: SqlDatabase,
@@ -52,8 +58,43 @@ export class Session {
     this.loginDatabase = database;
   }
 
+  private emit(event: WriteEvent): void {
+    if (this.undo) this.held.push({ db: this.database, event });
+    else this.database.emit(event);
+  }
+
+  /**
+   * Explicit transactions: changes are applied at once (other sessions read them uncommitted),
+   * undone on ROLLBACK; the simulator hears of them (onWrite) only at COMMIT.
+   */
+  begin(): void {
+    if (this.tranCount++ === 0) {
+      this.undo = [];
+      this.held = [];
+    }
+  }
+
+  commit(): void {
+    if (this.tranCount === 0) throw new SqlError(3902, 'The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION.', 16, 1);
+    if (--this.tranCount > 0) return;
+    const held = this.held;
+    this.undo = null;
+    this.held = [];
+    for (const h of held) h.db.emit(h.event);
+  }
+
+  rollback(): void {
+    if (this.tranCount === 0) throw new SqlError(3903, 'The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION.', 16, 1);
+    const undo = this.undo ?? [];
+    this.tranCount = 0;
+    this.undo = null;
+    this.held = [];
+    for (const step of undo.reverse()) step();
+  }
+
   /** a new pooled "session" (RESETCONNECTION): back to the login state; returns a database change */
   reset(): { name: string; old: string } | undefined {
+    if (this.tranCount > 0) this.rollback();
     this.scopeIdentity = null;
     this.lastIdentity = null;
     this.rowCount = 0;
@@ -80,6 +121,7 @@ export class Session {
       case 'ROWCOUNT':
         return { type: { kind: 'int' }, value: this.rowCount };
       case 'TRANCOUNT':
+        return { type: { kind: 'int' }, value: this.tranCount };
       case 'ERROR':
         return { type: { kind: 'int' }, value: 0 };
       case 'LANGUAGE':
@@ -188,6 +230,11 @@ export class Session {
       case 'waitfor':
         await this.waitfor(evaluate(s.delay, this.scope(vars), { row: null }), signal);
         return { curCmd: CurCmd.Other };
+      case 'tran':
+        if (s.op === 'begin') this.begin();
+        else if (s.op === 'commit') this.commit();
+        else this.rollback();
+        return { curCmd: CurCmd.Other, transaction: s.op };
       case 'use': {
         const db = this.databases.get(s.db.toLowerCase());
         if (!db) throw sqlErrors.databaseMissing(s.db);
@@ -413,12 +460,13 @@ export class Session {
       table.deleteRows(new Set(inserted));
       throw e;
     }
+    this.undo?.push(() => table.deleteRows(new Set(inserted)));
     const id = table.identityIndex;
     if (id >= 0 && inserted.length) {
       this.scopeIdentity = inserted[inserted.length - 1]![id] as number;
       this.lastIdentity = this.scopeIdentity;
     }
-    this.database.emit({ database: this.database.name, table: table.name, op: 'insert', rows: inserted.map((r) => table.toRow(r)), source: 'client' });
+    this.emit({ database: this.database.name, table: table.name, op: 'insert', rows: inserted.map((r) => table.toRow(r)), source: 'client' });
     const result = s.output ? this.outputSet(s.output, table, vars, inserted.map((r) => ({ inserted: r, deleted: null }))) : undefined;
     return { curCmd: CurCmd.Insert, rowCount: inserted.length, ...(result ? { result } : {}) };
   }
@@ -450,8 +498,11 @@ export class Session {
       for (const p of pairs.reverse()) table.updateValues(p.inserted, new Map(p.deleted.map((v, i) => [i, v] as [number, SqlValue]).filter(([i]) => !table.columns[i]!.identity)));
       throw e;
     }
+    this.undo?.push(() => {
+      for (const p of pairs.slice().reverse()) table.restoreRow(p.inserted, p.deleted);
+    });
     if (pairs.length) {
-      this.database.emit({ database: this.database.name, table: table.name, op: 'update', rows: pairs.map((p) => table.toRow(p.inserted)), before: pairs.map((p) => table.toRow(p.deleted)), source: 'client' });
+      this.emit({ database: this.database.name, table: table.name, op: 'update', rows: pairs.map((p) => table.toRow(p.inserted)), before: pairs.map((p) => table.toRow(p.deleted)), source: 'client' });
     }
     const result = s.output ? this.outputSet(s.output, table, vars, pairs) : undefined;
     return { curCmd: CurCmd.Update, rowCount: pairs.length, ...(result ? { result } : {}) };
@@ -462,7 +513,8 @@ export class Session {
     const { rows } = this.matching(table, s.table.alias, s.where, this.limit(s.top, vars, 'TOP'), vars);
     const result = s.output ? this.outputSet(s.output, table, vars, rows.map((r) => ({ inserted: null, deleted: r }))) : undefined;
     table.deleteRows(new Set(rows));
-    if (rows.length) this.database.emit({ database: this.database.name, table: table.name, op: 'delete', rows: rows.map((r) => table.toRow(r)), source: 'client' });
+    this.undo?.push(() => table.reinsertRows(rows));
+    if (rows.length) this.emit({ database: this.database.name, table: table.name, op: 'delete', rows: rows.map((r) => table.toRow(r)), source: 'client' });
     return { curCmd: CurCmd.Delete, rowCount: rows.length, ...(result ? { result } : {}) };
   }
 }
