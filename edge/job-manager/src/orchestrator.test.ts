@@ -87,6 +87,16 @@ describe.each(dbTargets().map((t) => [t().name, t] as const))('orchestrator on %
       const t = await erpConfirmations(s);
       return t.confirmations.length === 2 && t;
     });
+    // a user holds a running job on its machine and releases it again
+    const z = await order(s, { partNumber: 'KNC-7101', workCenter: 'cnc', quantity: 40, priority: 1 });
+    const zid = jobIdOf(z);
+    await until('z running', async () => (await job(s, zid)).job?.status === 'running');
+    const held = await s.api('POST', `/api/v1/jobs/${zid}/hold`);
+    expect(held.body.job).toMatchObject({ status: 'held' });
+    expect(s.agents.get(held.body.job.machineId)!.jobs.get(zid)!.status).toBe('held');
+    const resumed = await s.api('POST', `/api/v1/jobs/${zid}/release`);
+    expect(resumed.body.job).toMatchObject({ status: 'running', machineId: held.body.job.machineId });
+    await until('z completed', async () => (await job(s, zid)).job?.status === 'completed');
     // the cancelled job made parts: the ERP hears of them in a final confirmation
     expect(truth.confirmations.find((c) => c.orderId === x.orderId)).toMatchObject({ goodQuantity: agentOf(xDone).good, final: true });
     expect(truth.confirmations.find((c) => c.orderId === y.orderId)).toMatchObject({ goodQuantity: agentOf(yDone).good, final: true });

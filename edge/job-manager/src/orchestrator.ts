@@ -47,7 +47,15 @@ export class Orchestrator {
   }
 
   async runOnce(): Promise<void> {
-    const results = await Promise.allSettled([...this.agents.keys()].map((m) => this.serviceMachine(m)));
+    const results = await Promise.allSettled(
+      [...this.agents.keys()].map((m) =>
+        this.serviceMachine(m).catch((err: unknown) => {
+          // the agent went away in the middle of the pass: same as not answering at its start
+          if (err instanceof Unreachable) this.markDown(m, err);
+          else throw err;
+        }),
+      ),
+    );
     for (const [i, r] of results.entries()) if (r.status === 'rejected') this.log.error({ err: r.reason, machineId: [...this.agents.keys()][i] }, 'orchestrator pass failed for machine');
   }
 

@@ -56,6 +56,12 @@ export async function applyOrder(trx: Tx, o: ProductionOrder, autoRelease: boole
     return 'created';
   }
   if (o.version <= job.order_version) return 'unchanged';
+  if (finishedStatuses.includes(job.status)) {
+    // a finished job keeps what it was run with; the ERP's later versions are history only
+    await trx.updateTable('jobs').set({ order_version: o.version, updated_at: new Date() }).where('id', '=', id).execute();
+    await recordEvent(trx, job, 'change', 'erp', `order version ${o.version} (status ${o.status}) after the job finished; not applied`);
+    return 'updated';
+  }
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   const diff = (k: string, from: unknown, to: unknown) => {
     if (JSON.stringify(from) !== JSON.stringify(to)) changes[k] = { from, to };
@@ -71,7 +77,7 @@ export async function applyOrder(trx: Tx, o: ProductionOrder, autoRelease: boole
     .where('id', '=', id)
     .execute();
   await recordEvent(trx, job, 'change', 'erp', `order version ${o.version}`, changes);
-  if (o.status === 'cancelled' && !finishedStatuses.includes(job.status)) await cancelJob(trx, job, 'erp', 'order cancelled in the ERP');
+  if (o.status === 'cancelled') await cancelJob(trx, job, 'erp', 'order cancelled in the ERP');
   return 'updated';
 }
 

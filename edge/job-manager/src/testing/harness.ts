@@ -1,8 +1,8 @@
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testPostgresUrl } from '@plant-twin/db';
-import { loadPlant } from '@plant-twin/plant-model';
+import { loadPlant, repoRoot } from '@plant-twin/plant-model';
 import { startErpSim, type ErpSim } from '@plant-twin/erp-sim';
 import pg from 'pg';
 import { startJobManager, type JobManager, type JobManagerOptions } from '../service.js';
@@ -24,7 +24,8 @@ let counter = 0;
  */
 async function pgliteDataDir(): Promise<string> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const template = join(tmpdir(), `jm-pglite-template-${process.getuid?.() ?? 0}`);
+  const { version } = JSON.parse(readFileSync(join(repoRoot, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string };
+  const template = join(tmpdir(), `jm-pglite-template-${version}-${process.getuid?.() ?? 0}`);
   if (!existsSync(template)) {
     const building = mkdtempSync(join(tmpdir(), 'jm-pglite-build-'));
     const lite = new PGlite(building);
