@@ -38,6 +38,15 @@ function encode(type: number, b: Batch): Buffer {
   return buf;
 }
 
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export class BatchJournal {
   private fh: FileHandle | null = null;
   private size = 0;
@@ -73,6 +82,8 @@ export class BatchJournal {
       valid = pos + RECORD;
     }
     j.fh = await open(j.file, 'a');
+    // a new journal's directory entry must outlive a power loss like the batches in it
+    if (buf.length === 0) await syncDir(dir);
     if (valid < buf.length) {
       await j.fh.truncate(valid);
       await j.fh.sync();
@@ -165,12 +176,7 @@ export class BatchJournal {
     }
     await this.fh!.close();
     await rename(tmp, this.file);
-    const dir = await open(dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDir(dirname(this.file));
     this.fh = await open(this.file, 'a');
     this.size = parts.length * RECORD;
   }
