@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { MachineMessage } from '@plant-twin/contracts';
 import { writeFileAtomic } from './state-file.js';
 
@@ -72,8 +72,19 @@ export class Outbox {
     if (i >= 0) this.entries.splice(i, 1);
     if (!entry.durable) return;
     this.ackedOnDisk++;
-    if (this.ackedOnDisk === this.durableOnDisk) this.rewrite();
+    if (this.ackedOnDisk === this.durableOnDisk) this.truncate();
     else if (this.ackedOnDisk > 5000 && this.ackedOnDisk > this.durableOnDisk / 2) this.rewrite();
+  }
+
+  /**
+   * Everything on disk is acknowledged: empty the journal in place (no fsync: should a crash undo
+   * the truncation, the acknowledged messages are sent again with their ids and deduplicated downstream).
+   */
+  private truncate(): void {
+    ftruncateSync(this.fd, 0);
+    this.durableOnDisk = 0;
+    this.ackedOnDisk = 0;
+    this.dirty = false;
   }
 
   private rewrite(): void {

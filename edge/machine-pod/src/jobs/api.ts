@@ -9,8 +9,9 @@ const jobParams = z.object({ jobId: jobIdSchema });
 const actionParams = z.object({ jobId: jobIdSchema, action: z.enum(jobActions) });
 
 /**
- * Async handlers return nothing to express: under vitest's "import" resolve condition, router's
- * `require('is-promise')` gets the ESM namespace and any handler returning a promise fails.
+ * Async handlers hand their errors to the error handler themselves and return nothing, so they do
+ * not depend on router's promise detection (which broke when `require('is-promise')` resolved to
+ * the package's ESM build under an "import" resolve condition).
  */
 const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
   fn(req, res).catch(next);

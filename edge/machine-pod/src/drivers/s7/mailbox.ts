@@ -41,6 +41,8 @@ export class S7MailboxHandshake implements JobHandshake {
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** commands and status follow-ups in one line: a CLEAR must never be decided on a status read before a LOAD */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: DriverContext,
@@ -57,7 +59,7 @@ export class S7MailboxHandshake implements JobHandshake {
   start(): void {
     const tick = () => {
       if (this.stopped) return;
-      void this.follow()
+      void this.serial(() => this.follow())
         .catch((err: unknown) => this.ctx.log.debug({ err: describeError(err) }, 'mailbox status not read'))
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, this.pollMs);
@@ -71,14 +73,22 @@ export class S7MailboxHandshake implements JobHandshake {
     clearTimeout(this.timer);
   }
 
-  async dispatch(job: DispatchJob): Promise<void> {
-    await this.run('load', job);
-    if (job.autoStart) await this.run('start');
+  dispatch(job: DispatchJob): Promise<void> {
+    return this.serial(async () => {
+      await this.run('load', job);
+      if (job.autoStart) await this.run('start');
+    });
   }
 
   command(_jobId: string, action: JobAction): Promise<void> {
     // the mailbox holds one job; the job agent only sends commands for the job it handed over
-    return this.run(action);
+    return this.serial(() => this.run(action));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   private async run(cmd: MailboxCommandName, job?: DispatchJob): Promise<void> {
@@ -101,7 +111,9 @@ export class S7MailboxHandshake implements JobHandshake {
     const status = jobStatusOf[box.jobState];
     if (!status || !jobId) return;
     this.ctx.jobUpdate({ jobId, status, good: box.good, scrap: box.scrap });
-    if ((status === 'completed' || status === 'cancelled') && !box.req && !box.ack) {
+    // CLEAR only once the agent has no unfinished job left: a job_id tag that lags behind a fresh
+    // LOAD must not make us clear the new job
+    if ((status === 'completed' || status === 'cancelled') && !box.req && !box.ack && !this.ctx.currentJob()) {
       const r = await this.mailbox.command('clear');
       if (r !== 'ok') this.ctx.log.warn({ result: r }, 'the PLC did not clear the finished job');
     }
