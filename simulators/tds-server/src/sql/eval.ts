@@ -244,8 +244,9 @@ export function compareValues(a: SqlValue, b: SqlValue): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
   if (typeof a === 'string' && typeof b === 'string') {
-    const x = a.replace(/ +$/, '').toLowerCase();
-    const y = b.replace(/ +$/, '').toLowerCase();
+    if (a === b) return 0;
+    const x = (a.endsWith(' ') ? a.replace(/ +$/, '') : a).toLowerCase();
+    const y = (b.endsWith(' ') ? b.replace(/ +$/, '') : b).toLowerCase();
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (a instanceof Date || b instanceof Date) {
