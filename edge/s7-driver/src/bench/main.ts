@@ -108,6 +108,28 @@ const allPlanned = Object.values(measured).flatMap((x) => x.plannedMs).sort((a, 
 const allNaive = Object.values(measured).flatMap((x) => x.naiveMs).sort((a, b) => a - b);
 const byMachine = (ms: Record<string, Measured>) => Object.fromEntries(Object.entries(ms).map(([id, x]) => [id, { planned: x.planned, naive: x.naive, nodes7: x.nodes7, ...(x.nodes7Error ? { nodes7_error: x.nodes7Error } : {}) }]));
 
+// 2b. a sparse map (DESIGN.md's case: 25 REALs 12 bytes apart): nodes7 merges gaps of up to 5 bytes
+// only, so it sends 25 items in one request, which snap7 refuses (> 20) and whose error reply nodes7
+// misparses; the planner merges the gaps into one range and reads it in one PDU
+const sparseTags = Array.from({ length: 25 }, (_, i) => ({ name: `v${i}`, address: `DB200,REAL${i * 12}` }));
+const sparsePlan = planReads(sparseTags, { pduSize: 960 });
+const sparse: Record<string, unknown> = { tags: sparseTags.length, planned_pdus: sparsePlan.requests.length, planned_items: sparsePlan.requests.map((r) => r.items.length) };
+{
+  const servers = startChild<{ ports: number[] }>(here('./servers.js'), { machines: [ids[0]], count: 1, extraDb: { db: 200, size: 512 } });
+  const { ports } = await servers.ready;
+  const conn = new S7Connection({ host: '127.0.0.1', port: ports[0]! }).start();
+  await conn.waitUp();
+  const results = await Promise.all(sparsePlan.requests.map((r) => conn.readItems(r.items)));
+  sparse.planned_ok = results.flat().every((r) => r instanceof Buffer);
+  await conn.close();
+  const probe = startChild<unknown, { ok: boolean; polls?: number; badPolls?: number; error?: string }>(here('./nodes7-probe.js'), { port: ports[0]!, addresses: sparseTags.map((t) => t.address), polls: 3 });
+  const exit = new Promise<number | null>((resolve) => probe.proc.on('exit', (code) => resolve(code)));
+  const r = await probe.result.catch((e: Error) => ({ ok: false, error: e.message }));
+  sparse.nodes7 = { ...r, exitCode: await exit };
+  await servers.stop();
+  say('sparse', sparse);
+}
+
 // 3. poll classes: PDUs per second with not-due classes planned in when free ("piggyback") vs each class on its own
 function pdusPerSecond(m: Machine, pduSize: number, piggyback: boolean): number {
   const p = new S7Poller({ connection: new S7Connection({ host: '127.0.0.1', port: 1, pduSize }), tags: m.tags, fastMs: FAST, slowMs: SLOW, changeMs: CHANGE, piggyback });
@@ -216,6 +238,7 @@ const result = {
     naive_p50: round(percentile(allNaive, 50), 3),
     naive_p95: round(percentile(allNaive, 95), 3),
   },
+  sparse_map: sparse,
   planner,
   poll_classes: pollClasses,
   max_machines_100ms: maxMachines,

@@ -8,13 +8,14 @@ import { childSide } from './child.js';
  * clock and process values change every 100 ms like a running machine. Runs in its own process so
  * the poller process is measured alone.
  */
-const { arg, send } = childSide<{ machines: string[]; count: number; pduSize?: number }>();
+const { arg, send } = childSide<{ machines: string[]; count: number; pduSize?: number; extraDb?: { db: number; size: number } }>();
 const plant = loadPlant();
 const servers: { server: RunningS7Server; machine: string; live: { a: S7Address; name: string }[] }[] = [];
 for (let i = 0; i < arg.count; i++) {
   const id = arg.machines[i % arg.machines.length]!;
   const m = machineById(plant, id);
   const img = machineImage(m);
+  if (arg.extraDb) img.dbs.set(arg.extraDb.db, Buffer.alloc(arg.extraDb.size));
   const server = await startS7Server(img.dbs, { pduSize: arg.pduSize });
   const live = m.tags.filter((t) => t.role === 'clock' || t.role === 'heartbeat' || (t.type === 'real' && t.poll === 'fast')).map((t) => ({ a: parseS7Address(t.address) as S7Address, name: t.role ?? t.type }));
   servers.push({ server, machine: id, live });
