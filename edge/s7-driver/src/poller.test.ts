@@ -109,6 +109,23 @@ describe('S7Poller', () => {
     await proxy.close();
   });
 
+  it('reports every tag bad (value null) when the PLC is unreachable from the start', async () => {
+    const m = s7Machines[0]!;
+    const proxy = await new ChaosProxy({ host: '127.0.0.1', port: servers.get(m.id)!.port }).listen();
+    proxy.refuse(true);
+    const p = poller(m, proxy.port).start();
+    const seen: TagValue[] = [];
+    const events: { up: boolean; error?: string }[] = [];
+    p.on('values', (v: TagValue[]) => seen.push(...v));
+    p.on('connection', (e) => events.push(e));
+    await until(() => seen.length >= m.tags.length);
+    expect(seen.every((v) => v.quality === 'bad' && v.value === null && v.ts > 0)).toBe(true);
+    expect(events).toEqual([{ up: false, error: expect.stringMatching(/closed by the PLC/) }]);
+    await p.stop();
+    await p.connection.close();
+    await proxy.close();
+  });
+
   it('marks values stale when replies are too slow while the link is up', async () => {
     const m = s7Machines[4]!;
     const proxy = await new ChaosProxy({ host: '127.0.0.1', port: servers.get(m.id)!.port }).listen();

@@ -321,7 +321,8 @@ export class S7Poller extends EventEmitter {
     const ts = this.sourceNow();
     const changed: TagValue[] = [];
     for (const s of this.states.values()) {
-      if (s.quality === quality) continue;
+      // a PLC unreachable from the start still gets every tag reported once as bad
+      if (s.quality === quality && s.reported) continue;
       s.quality = quality;
       s.ts = ts;
       s.error = error;
