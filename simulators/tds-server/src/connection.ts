@@ -77,6 +77,8 @@ export class TdsConnection {
   ) {
     this.reader = new MessageReader((m) => this.onMessage(m), config.maxMessageBytes);
     socket.setNoDelay(true);
+    // half-open connections of vanished clients (a pod on a dead node) are found and closed
+    socket.setKeepAlive(true, 30_000);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
