@@ -3,7 +3,7 @@ import { backoffDelay, type Logger } from '@plant-twin/runtime';
 import type { Updateable } from 'kysely';
 import type { AgentAnswer, AgentClient } from './agent-client.js';
 import { Unreachable } from './http-client.js';
-import { transition, TransitionError, type Db } from './lifecycle.js';
+import { recordEvent, transition, TransitionError, type Db } from './lifecycle.js';
 import { onMachineStatuses, type Job, type JobsTable, type JobStatus } from './schema.js';
 import type { Sequencer } from './sequencer.js';
 
@@ -142,6 +142,12 @@ export class Orchestrator {
     if (!a) {
       if (job.cancel_requested) return this.to(job, 'cancelled', 'cancelled; the machine did not have the job', { ended_at: new Date() });
       if (job.status === 'dispatched' && job.good + job.scrap === 0) return this.to(job, 'released', `${m} does not have the job (dispatch lost or pod restarted); back in the queue`, { machine_id: null });
+      if (job.status === 'held') {
+        // already held: it stays held, but no longer on that machine
+        const j = await this.db.updateTable('jobs').set({ machine_id: null, message: `lost by ${m} at good ${job.good} scrap ${job.scrap}`, updated_at: new Date() }).where('id', '=', job.id).returningAll().executeTakeFirstOrThrow();
+        await recordEvent(this.db, job, 'note', 'orchestrator', `${m} lost the held job; a person must decide`);
+        return j;
+      }
       return this.to(job, 'held', `${m} lost the job after it started; a person must decide`, { machine_id: null, message: `lost by ${m} at good ${job.good} scrap ${job.scrap}` });
     }
     // the ERP or a user cancelled it, or the ERP lowered the quantity below what is already good
