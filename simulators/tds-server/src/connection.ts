@@ -453,6 +453,12 @@ export class TdsConnection {
         for await (const o of session.run(sql, vars, running.abort.signal)) {
           if (running.attention) break;
           if (pending) tok.done(res.w, stmtDone, pending.status | tok.Done.More, pending.curCmd, pending.rows);
+          if (o.error) {
+            this.config.metrics.errors(o.error.number);
+            tok.message(res.w, { number: o.error.number, state: o.error.state, severity: o.error.severity, text: o.error.message, line: o.line }, serverName);
+            pending = { status: tok.Done.Error, curCmd: o.curCmd, rows: 0 };
+            continue;
+          }
           if (o.database) tok.envDatabase(res.w, o.database.name, o.database.old);
           if (o.transaction) this.transactionChange(res.w, o.transaction, tranBefore);
           tranBefore = session.tranCount;

@@ -46,3 +46,9 @@ export const sqlErrors = {
   notInGroup: (col: string) =>
     new SqlError(8120, `Column '${col}' is invalid in the select list because it is not contained in either an aggregate function or the GROUP BY clause.`, 16, 1),
 };
+
+/**
+ * Errors that end only the failing statement: SQL Server (XACT_ABORT OFF, ANSI_WARNINGS ON as
+ * drivers set it) goes on with the next statement of the batch. All others end the batch.
+ */
+export const statementTerminating = new Set([515, 544, 2601, 2627, 2628, 3902, 3903, 8102, 8115, 8134]);

@@ -431,6 +431,29 @@ describe('transactions', () => {
     expect(writes).toHaveLength(1);
   });
 
+  it('a statement-terminating error ends only its statement, a batch-aborting one the batch', async () => {
+    await pool.request().query(job('DUP-B'));
+    const conn = new Connection({ server: '127.0.0.1', authentication: { type: 'default', options: { userName: USER, password: PASSWORD } }, options: { port: server.port, database: DB, encrypt: false } });
+    await new Promise<void>((res, rej) => conn.connect((e) => (e ? rej(e) : res())));
+    const batch = (text: string) =>
+      new Promise<{ error: (Error & { number?: number }) | undefined; rows: unknown[] }>((res) => {
+        const rows: unknown[] = [];
+        const r = new Request(text, (error) => res({ error: error ?? undefined, rows }));
+        r.on('row', (cols: { value: unknown }[]) => rows.push(cols.map((c) => c.value)));
+        conn.execSqlBatch(r);
+      });
+    try {
+      const dup = await batch(`${job('DUP-B')}; SELECT 'after' AS x`);
+      expect(dup.error?.number).toBe(2627);
+      expect(dup.rows).toEqual([['after']]);
+      const conv = await batch("SELECT CAST('x' AS INT) AS bad; SELECT 'after' AS x");
+      expect(conv.error?.number).toBe(245);
+      expect(conv.rows).toEqual([]);
+    } finally {
+      conn.close();
+    }
+  });
+
   it('BEGIN TRAN / ROLLBACK in SQL, and a client that vanishes mid-transaction is rolled back', async () => {
     const r = await pool.request().query(`BEGIN TRAN; ${job('TX-3')}; SELECT @@TRANCOUNT AS n; ROLLBACK; SELECT COUNT(*) AS c FROM JobQueue WHERE JobId = 'TX-3'`);
     const sets = r.recordsets as sql.IRecordSet<Record<string, unknown>>[];

@@ -1,6 +1,6 @@
 /** Statement execution against a database, with the session state a connection carries. */
 import type { SqlDatabase, Table, Row, WriteEvent } from '../database.js';
-import { SqlError, sqlErrors } from '../errors.js';
+import { SqlError, sqlErrors, statementTerminating } from '../errors.js';
 import { serverVersion } from '../prelogin.js';
 import type { ResultColumn } from '../tokens.js';
 import { coerce, parseTypeName, type SqlType, type SqlValue } from '../types.js';
@@ -23,6 +23,8 @@ export interface Outcome {
   result?: ResultSet;
   /** the statement changed the current database (USE) */
   database?: { name: string; old: string };
+  /** the statement failed, and the batch goes on (see statementTerminating) */
+  error?: SqlError;
   /** the statement began, committed or rolled back a transaction */
   transaction?: 'begin' | 'commit' | 'rollback';
 }
@@ -192,14 +194,19 @@ export class Session {
     const vars = new Map(params);
     for (const { stmt, line } of statements) {
       if (signal?.aborted) return;
+      let outcome: Outcome;
       try {
-        const outcome = await this.statement(stmt, vars, signal);
-        if (outcome.rowCount !== undefined) this.rowCount = outcome.rowCount;
-        yield { ...outcome, line };
+        outcome = await this.statement(stmt, vars, signal);
       } catch (e) {
-        if (e instanceof SqlError) Object.assign(e, { line });
-        throw e;
+        if (!(e instanceof SqlError)) throw e;
+        Object.assign(e, { line });
+        if (!statementTerminating.has(e.number)) throw e;
+        this.rowCount = 0;
+        yield { curCmd: curCmdOf(stmt), error: e, line };
+        continue;
       }
+      if (outcome.rowCount !== undefined) this.rowCount = outcome.rowCount;
+      yield { ...outcome, line };
     }
   }
 
@@ -519,6 +526,10 @@ export class Session {
   }
 }
 
+function curCmdOf(s: Statement): number {
+  return s.k === 'select' ? CurCmd.Select : s.k === 'insert' ? CurCmd.Insert : s.k === 'update' ? CurCmd.Update : s.k === 'delete' ? CurCmd.Delete : CurCmd.Other;
+}
+
 function normalizeKey(v: SqlValue): unknown {
   if (typeof v === 'string') return 's:' + v.replace(/ +$/, '').toLowerCase();
   if (v instanceof Date) return 'd:' + v.getTime();
@@ -578,10 +589,14 @@ export async function executeSql(db: SqlDatabase, sql: string, params: QueryPara
     } else vars.set(key, { type: inferType(p), value: p });
   }
   const out: QueryResult = { recordsets: [], rowsAffected: [] };
+  let firstError: SqlError | undefined;
   for await (const o of session.run(sql, vars)) {
+    if (o.error) firstError ??= o.error;
     if (o.result) out.recordsets.push(o.result.rows.map((r) => Object.fromEntries(o.result!.columns.map((c, i) => [c.name, r[i] ?? null]))));
     if (o.rowCount !== undefined) out.rowsAffected.push(o.rowCount);
   }
+  // like a driver: the batch ran to its end, the caller learns of its (first) error
+  if (firstError) throw firstError;
   return out;
 }
 
