@@ -77,6 +77,7 @@ async function start(): Promise<PublisherProcess> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sampleKey = (machineId: string, tag: string, ts: number, value: unknown, quality: string) => JSON.stringify([machineId, tag, ts, value, quality]);
 
+// child processes and restarts: generous on a loaded CI machine (about 20-30 s alone)
 describe('publisher program against the real cloud', () => {
   it('stores every message once through a cloud restart and publisher SIGKILLs', async () => {
     let pub = await start();
@@ -122,5 +123,5 @@ describe('publisher program against the real cloud', () => {
     const counters = await db.selectFrom('counter_event').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow();
     expect(Number(counters.n)).toBe(produced.filter((m) => m.kind === 'counter').length);
     expect(await pub.kill('SIGTERM')).toBe(0);
-  });
+  }, 150_000);
 });

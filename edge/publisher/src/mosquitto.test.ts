@@ -67,6 +67,7 @@ async function start(): Promise<PublisherProcess> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// child processes and restarts: generous on a loaded CI machine (about 20-30 s alone)
 describe('publisher program on Mosquitto (persistent session)', () => {
   it('gets what Mosquitto kept while it was SIGKILLed, through a cloud outage, exactly once and in order', async () => {
     const plant = loadPlant(plantFile);
@@ -99,5 +100,5 @@ describe('publisher program on Mosquitto (persistent session)', () => {
     expect(check.arrivedChecksum).toBe(check.producedChecksum);
     expect(cloud.stats).toMatchObject({ conflicts: 0, gaps: 0, rejected: 0, unauthorized: 0 });
     expect(await pub.kill('SIGTERM')).toBe(0);
-  });
+  }, 150_000);
 });
