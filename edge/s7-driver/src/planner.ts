@@ -113,7 +113,6 @@ interface Span {
   db: number;
   start: number;
   end: number; // exclusive
-  tags: string[];
 }
 
 const gapLadder = [0, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, Infinity];
@@ -145,35 +144,45 @@ export function planReads(tags: readonly PlanTag[], options: PlanOptions): ReadP
     if (last && last.db === t.a.db && t.a.offset <= last.end) {
       tagBytes += Math.max(0, end - last.end);
       last.end = Math.max(last.end, end);
-      last.tags.push(t.name);
     } else {
       tagBytes += t.a.size;
-      spans.push({ db: t.a.db, start: t.a.offset, end, tags: [t.name] });
+      spans.push({ db: t.a.db, start: t.a.offset, end });
     }
   }
 
   let best: { ranges: Span[]; requests: ReadRequest[]; gap: number; cost: number[] } | undefined;
+  const consider = (ranges: Span[], requests: ReadRequest[], gap: number) => {
+    const cost = [requests.length, requests.reduce((s, r) => s + r.responseBytes, 0), requests.reduce((s, r) => s + r.items.length, 0)];
+    if (!best || lexLess(cost, best.cost)) best = { ranges, requests, gap, cost };
+  };
+  const dbCount = new Set(spans.map((s) => s.db)).size;
   for (const gap of gapLadder) {
     const ranges = mergeSpans(spans, gap);
-    for (const pack of [packFirstFitDecreasing, packNextFitSplitting]) {
-      const requests = pack(ranges, pduSize, maxItems);
-      const cost = [requests.length, requests.reduce((s, r) => s + r.responseBytes, 0), requests.reduce((s, r) => s + r.items.length, 0)];
-      if (!best || lexLess(cost, best.cost)) best = { ranges, requests, gap, cost };
-    }
+    for (const pack of [packFirstFitDecreasing, packNextFitSplitting]) consider(ranges, pack(ranges, pduSize, maxItems), gap);
+    const adaptive = packAdaptive(spans, gap, pduSize, maxItems);
+    consider(adaptive.ranges, adaptive.requests, gap);
     // once everything of every DB is one range, larger gaps change nothing
-    if (ranges.length === new Set(spans.map((s) => s.db)).size) break;
+    if (ranges.length === dbCount) break;
   }
   const chosen = best ?? { ranges: [], requests: [], gap: 0, cost: [0] };
 
-  const ranges: ReadRange[] = chosen.ranges.map((r) => ({ db: r.db, start: r.start, length: r.end - r.start, tags: r.tags }));
+  // candidates carry no tag lists (cheap to build); the chosen ranges get theirs here. Ranges are in
+  // DB/offset order, so each tag finds its range by binary search.
+  const ranges: ReadRange[] = chosen.ranges.map((r) => ({ db: r.db, start: r.start, length: r.end - r.start, tags: [] }));
   const slots = new Map<string, TagSlot>();
-  const byName = new Map(parsed.map((t) => [t.name, t.a]));
-  ranges.forEach((r, i) => {
-    for (const name of r.tags) {
-      const a = byName.get(name)!;
-      slots.set(name, { address: a, range: i, offset: a.offset - r.start });
+  for (const t of sorted) {
+    let lo = 0;
+    let hi = ranges.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      const r = ranges[mid]!;
+      if (r.db < t.a.db || (r.db === t.a.db && r.start <= t.a.offset)) lo = mid;
+      else hi = mid - 1;
     }
-  });
+    const r = ranges[lo]!;
+    r.tags.push(t.name);
+    slots.set(t.name, { address: t.a, range: lo, offset: t.a.offset - r.start });
+  }
   return {
     pduSize,
     maxItems,
@@ -219,8 +228,7 @@ function mergeSpans(spans: readonly Span[], gap: number): Span[] {
     const last = out[out.length - 1];
     if (last && last.db === s.db && s.start - last.end <= gap) {
       last.end = Math.max(last.end, s.end);
-      last.tags = [...last.tags, ...s.tags];
-    } else out.push({ ...s, tags: [...s.tags] });
+    } else out.push({ ...s });
   }
   return out;
 }
@@ -282,6 +290,67 @@ function packNextFitSplitting(ranges: readonly Span[], pduSize: number, maxItems
     }
   });
   return finish(bins);
+}
+
+/**
+ * Address order with merging decided per PDU: a gap up to `gap` bytes is read through; once a PDU's
+ * items are used up, any gap is read through while the PDU has room (those bytes are free, a new
+ * item is not). Wins where the 20-item limit binds before the PDU size does (many small tags).
+ */
+function packAdaptive(spans: readonly Span[], gap: number, pduSize: number, maxItems: number): { ranges: Span[]; requests: ReadRequest[] } {
+  const ranges: Span[] = [];
+  const bins: Bin[] = [{ items: [], free: capacity(pduSize) }];
+  let cur: ReadItem | undefined; // the open item: always the last item of the last bin while it can grow
+  const open = (bin: Bin, item: ReadItem) => {
+    bin.items.push(item);
+    bin.free -= READ_ITEM_RES_HEAD;
+    cur = item;
+  };
+  for (const s of spans) {
+    let start = s.start;
+    let placed = false; // the span belongs to a range already
+    const place = (range: Span) => {
+      placed = true;
+      range.end = s.end;
+    };
+    while (start < s.end) {
+      let bin = bins[bins.length - 1]!;
+      if (cur && cur.db === s.db && bin.items[bin.items.length - 1] === cur) {
+        const g = start - (cur.start + cur.length);
+        if (g <= gap || bin.items.length >= maxItems) {
+          const room = bin.free + itemCost(cur.length) - READ_ITEM_RES_HEAD; // data bytes the open item may grow to
+          const want = s.end - cur.start;
+          if (itemCost(want) - READ_ITEM_RES_HEAD <= room) {
+            bin.free -= itemCost(want) - itemCost(cur.length);
+            cur.length = want;
+            place(ranges[cur.range]!);
+            start = s.end;
+            continue;
+          }
+          const len = evenFloor(room);
+          if (len > cur.length + g) {
+            // fill this PDU, and continue the same range in a new one
+            bin.free -= itemCost(len) - itemCost(cur.length);
+            cur.length = len;
+            place(ranges[cur.range]!);
+            start = cur.start + len;
+            bins.push((bin = { items: [], free: capacity(pduSize) }));
+            open(bin, { db: s.db, start, length: 0, range: cur.range });
+            continue;
+          }
+        }
+      }
+      if (bin.items.length >= maxItems || bin.free < READ_ITEM_RES_HEAD + 2) bins.push((bin = { items: [], free: capacity(pduSize) }));
+      if (placed) open(bin, { db: s.db, start, length: 0, range: cur!.range }); // contiguous continuation
+      else {
+        ranges.push({ db: s.db, start, end: s.end });
+        placed = true;
+        open(bin, { db: s.db, start, length: 0, range: ranges.length - 1 });
+      }
+    }
+  }
+  for (const b of bins) b.items = b.items.filter((it) => it.length > 0);
+  return { ranges, requests: finish(bins) };
 }
 
 const evenFloor = (n: number) => n - (n % 2);
