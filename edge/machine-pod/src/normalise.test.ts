@@ -53,6 +53,7 @@ describe('normaliser', () => {
     const c = n.normalise([{ type: 'values', values: [v('state', 1), v('alarm_code', 0), v('tonnage', Number.NaN), v('state', 99)] }]);
     expect(c.find((m) => m.kind === 'alarm')).toMatchObject({ code: 102, active: false });
     expect(c.find((m) => m.kind === 'sample')).toMatchObject({ values: [{ name: 'tonnage', value: null, quality: 'bad' }] });
+    n.persistTotals();
     const lost = n.connectionLost();
     expect(lost[0]).toMatchObject({ kind: 'state', quality: 'bad', state: 'idle' });
     // totals persist: a new normaliser (pod restart) counts parts made while it was down

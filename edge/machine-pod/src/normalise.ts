@@ -46,6 +46,7 @@ export class Normaliser {
   private partNumber: string | undefined;
   private readonly counterFile: string;
   private totals: CounterState;
+  private totalsDirty = false;
   private readonly refreshMs: number;
   private readonly now: () => number;
 
@@ -89,8 +90,19 @@ export class Normaliser {
         this.o.log.warn({ err: (err as Error).message, event: e.type }, 'event skipped');
       }
     }
-    if (totalsChanged) writeJsonAtomic(this.counterFile, this.totals);
+    if (totalsChanged) this.totalsDirty = true;
     return out;
+  }
+
+  /**
+   * Persists the counter totals. The pod calls it once the messages of a re-readable source (SQL
+   * rows, files) are acknowledged, so a batch read again after a crash is not counted twice in the
+   * totals; for volatile sources (S7) right away.
+   */
+  persistTotals(): void {
+    if (!this.totalsDirty) return;
+    this.totalsDirty = false;
+    writeJsonAtomic(this.counterFile, this.totals);
   }
 
   /** The machine link is gone: its state is unknown (quality bad) and its last values are no longer current. */

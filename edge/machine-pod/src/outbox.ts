@@ -8,8 +8,8 @@ export interface OutboxEntry {
   message: MachineMessage;
   /** on disk: a message built from a volatile source (S7 values) must survive a pod restart */
   durable: boolean;
-  /** settles when the broker acknowledged it (QoS 1 PUBACK) */
-  waiters: (() => void)[];
+  /** settled when the broker acknowledged it (QoS 1 PUBACK), or rejected when the pod stops first */
+  waiters: { resolve: () => void; reject: (e: Error) => void }[];
   inflight: boolean;
 }
 

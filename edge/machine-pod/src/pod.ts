@@ -101,7 +101,10 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
     machine, stateDir: cfg.stateDir, log, metrics,
     emit: async (events: MachineEvent[], opts) => {
       const bodies = normaliser.normalise(events);
-      await Promise.all(bodies.map((b) => pub.publish(b, opts)));
+      const acked = Promise.all(bodies.map((b) => pub.publish(b, opts)));
+      if (opts.durable) normaliser.persistTotals();
+      await acked;
+      if (!opts.durable) normaliser.persistTotals();
     },
     connection: (up, reason) => {
       metrics.connected.set({ ...metrics.labels, target: 'machine' }, up ? 1 : 0);
@@ -147,6 +150,7 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
     async stop() {
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      pub.release();
       await drv.stop();
       await pub.stop();
       log.info('machine pod stopped');

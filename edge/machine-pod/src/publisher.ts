@@ -70,7 +70,7 @@ export class Publisher {
       this.o.metrics.reconnects.inc({ ...this.o.metrics.labels, target: 'broker' });
       this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 1);
       this.o.log.info({ url: this.o.url }, 'connected to the broker');
-      void this.publishPodStatus();
+      void this.publishPodStatus().catch(() => undefined);
       this.pump();
     });
     client.on('close', () => {
@@ -106,8 +106,8 @@ export class Publisher {
       return Promise.resolve();
     }
     const message = { ...this.envelope(this.seq++), ...body } as MachineMessage;
-    return new Promise<void>((resolve) => {
-      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, message, durable: opts.durable, waiters: [resolve], inflight: false };
+    return new Promise<void>((resolve, reject) => {
+      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, message, durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
       this.outbox.push(entry);
       this.updateDepth();
       this.pump();
@@ -137,7 +137,7 @@ export class Publisher {
         this.outbox.ack(entry);
         this.o.metrics.published.inc({ ...this.o.metrics.labels, kind: entry.message.kind });
         this.updateDepth();
-        for (const w of entry.waiters) w();
+        for (const w of entry.waiters) w.resolve();
         this.pump();
       });
     }
@@ -145,6 +145,17 @@ export class Publisher {
 
   private updateDepth(): void {
     this.o.metrics.queueDepth.set(this.o.metrics.labels, this.outbox.entries.length);
+  }
+
+  /**
+   * Stops waiting for acknowledgements (the pod is stopping): drivers blocked on a broker that is
+   * away get an error and can stop; durable messages stay in the journal, the rest is re-read.
+   */
+  release(): void {
+    for (const e of this.outbox.entries) {
+      for (const w of e.waiters) w.reject(new Error('the pod is stopping'));
+      e.waiters = [];
+    }
   }
 
   /** Publishes the retained offline status (when connected), then disconnects; the outbox stays on disk. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileFormats, jobFileSuffix, jobRequestSuffix, type FileInterface, type MachineState } from '@plant-twin/plant-model';
@@ -232,7 +232,7 @@ export class FileDriver implements MachineDriver {
     }
     if (state === this.inferred) return;
     this.inferred = state;
-    void this.ctx.emit([{ type: 'state', ts, state }], { durable: true });
+    void this.ctx.emit([{ type: 'state', ts, state }], { durable: true }).catch(() => undefined);
   }
 
   private async quarantine(name: string, sha256: string, problems: string[]): Promise<void> {
@@ -240,7 +240,7 @@ export class FileDriver implements MachineDriver {
     const target = await this.move(name, 'quarantine');
     if (target) {
       const reason = [`file: ${name}`, `sha256: ${sha256}`, `quarantined: ${new Date().toISOString()}`, `machine: ${this.ctx.machine.id} (format ${this.itf.format})`, 'problems:', ...problems.map((p) => `  ${p}`), ''].join('\n');
-      await writeFile(join(this.itf.share, 'quarantine', `${target}.reason.txt`), reason);
+      writeFileAtomic(join(this.itf.share, 'quarantine', `${target}.reason.txt`), reason);
     }
     this.ledger.record(name, sha256, 'quarantined');
     this.stability.delete(name);

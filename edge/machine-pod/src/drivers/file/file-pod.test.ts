@@ -158,4 +158,20 @@ describe('file machine pod (LSR-01, CSV share)', () => {
     // the job history survived the restart too
     expect(((await (await api(jobAgentPaths.job('J-100'))).json()) as { status: string }).status).toBe('completed');
   });
+
+  it('stops while the broker is away without archiving the file whose messages were not acknowledged, and handles it after the restart', async () => {
+    const before = ofKind(sub.messages, 'counter').length;
+    await broker.stop();
+    await waitFor(() => !pod.ready(), 10_000, 'broker down');
+    const name = 'LSR_20261125_080500_000006.csv';
+    drop(out, name, [header, row(12, 'C1'), ''].join('\n'));
+    await new Promise((r) => setTimeout(r, 800)); // seen, stable, parsed; its messages wait for the broker
+    await pod.stop();
+    expect(existsSync(join(out, name))).toBe(true);
+    await broker.start();
+    pod = await start();
+    await expect.poll(() => existsSync(join(share, 'archive', name)), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => ofKind(sub.messages, 'counter').length, { timeout: 10_000 }).toBe(before + 1);
+    expect(ofKind(sub.messages, 'counter').at(-1)).toMatchObject({ jobId: 'C1', goodTotal: 8 });
+  });
 });

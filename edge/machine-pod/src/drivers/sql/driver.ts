@@ -107,6 +107,7 @@ export class SqlDriver implements MachineDriver {
         const more = await this.pollOnce();
         if (!more) await this.pause(this.o.pollMs);
       } catch (err) {
+        if (this.stopped) break;
         failures++;
         this.setUp(false, this.describe(err as Error));
         await this.closePool();
