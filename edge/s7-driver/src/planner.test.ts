@@ -44,59 +44,55 @@ function randomTags(seed: number): PlanTag[] {
   return tags;
 }
 
+/** Plain checks (not expect) because this runs for thousands of tags: a failure names what broke. */
 function checkPlan(tags: PlanTag[], plan: ReadPlan, pduSize: number) {
+  const ok = (cond: boolean, what: string) => {
+    if (!cond) throw new Error(what);
+  };
   // every tag in exactly one range, and inside it
   const seen = new Map<string, number>();
-  plan.ranges.forEach((r, i) => r.tags.forEach((t) => seen.set(t, (seen.get(t) ?? 0) + 1) && void i));
+  for (const r of plan.ranges) for (const t of r.tags) seen.set(t, (seen.get(t) ?? 0) + 1);
   for (const t of tags) {
-    expect(seen.get(t.name), `tag ${t.name}`).toBe(1);
+    ok(seen.get(t.name) === 1, `tag ${t.name} is in ${seen.get(t.name) ?? 0} ranges`);
     const slot = plan.slots.get(t.name)!;
     const a = slot.address;
     const r = plan.ranges[slot.range]!;
-    expect(r.db).toBe(a.db);
-    expect(a.offset).toBeGreaterThanOrEqual(r.start);
-    expect(a.offset + a.size).toBeLessThanOrEqual(r.start + r.length);
-    expect(slot.offset).toBe(a.offset - r.start);
+    ok(r.db === a.db && a.offset >= r.start && a.offset + a.size <= r.start + r.length, `tag ${t.name} lies outside its range`);
+    ok(slot.offset === a.offset - r.start, `tag ${t.name}: wrong offset in range`);
   }
-  expect(seen.size).toBe(tags.length);
+  ok(seen.size === tags.length, 'ranges hold tags that are not in the map');
   // ranges of one DB never overlap
   const sorted = [...plan.ranges].sort((x, y) => x.db - y.db || x.start - y.start);
-  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.db === sorted[i - 1]!.db) expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.start + sorted[i - 1]!.length);
-  // the items of each range tile it exactly
+  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.db === sorted[i - 1]!.db) ok(sorted[i]!.start >= sorted[i - 1]!.start + sorted[i - 1]!.length, 'ranges overlap');
+  // the items of each range tile it exactly; sizes recomputed independently of the planner's helpers
   const pieces = plan.ranges.map(() => [] as { start: number; length: number }[]);
   for (const req of plan.requests) {
-    expect(req.items.length).toBeGreaterThan(0);
-    expect(req.items.length).toBeLessThanOrEqual(20);
-    expect(req.requestBytes).toBeLessThanOrEqual(pduSize);
-    expect(req.responseBytes).toBeLessThanOrEqual(pduSize);
-    // recompute sizes independently of the planner's helpers
-    expect(req.requestBytes).toBe(10 + 2 + 12 * req.items.length);
+    ok(req.items.length > 0 && req.items.length <= 20, `request with ${req.items.length} items`);
+    ok(req.requestBytes <= pduSize && req.responseBytes <= pduSize, `request ${req.requestBytes} / response ${req.responseBytes} bytes over PDU ${pduSize}`);
+    ok(req.requestBytes === 10 + 2 + 12 * req.items.length, 'request size miscounted');
     let res = 12 + 2;
     req.items.forEach((it, k) => (res += 4 + it.length + (it.length % 2 && k < req.items.length - 1 ? 1 : 0)));
-    expect(req.responseBytes).toBe(res);
+    ok(req.responseBytes === res, `response size ${req.responseBytes}, recomputed ${res}`);
     for (const it of req.items) {
-      expect(it.length).toBeGreaterThan(0);
-      expect(plan.ranges[it.range]!.db).toBe(it.db);
+      ok(it.length > 0 && plan.ranges[it.range]!.db === it.db, 'empty item or item in the wrong DB');
       pieces[it.range]!.push(it);
     }
   }
   plan.ranges.forEach((r, i) => {
-    const ps = pieces[i]!.sort((x, y) => x.start - y.start);
     let at = r.start;
-    for (const p of ps) {
-      expect(p.start).toBe(at);
+    for (const p of pieces[i]!.sort((x, y) => x.start - y.start)) {
+      ok(p.start === at, `range DB${r.db}.${r.start}+${r.length}: piece at ${p.start}, expected ${at}`);
       at += p.length;
     }
-    expect(at).toBe(r.start + r.length);
+    ok(at === r.start + r.length, `range DB${r.db}.${r.start}+${r.length} not fully read`);
   });
-  expect(plan.requests.length).toBeGreaterThanOrEqual(plan.lowerBound);
-  expect(plan.requests.length).toBeGreaterThanOrEqual(plan.lowerBoundTight);
-  expect(plan.lowerBoundTight).toBeGreaterThanOrEqual(plan.lowerBound);
+  ok(plan.requests.length >= plan.lowerBound && plan.requests.length >= plan.lowerBoundTight, 'fewer PDUs than the lower bound: the bound or the sizes are wrong');
+  ok(plan.lowerBoundTight >= plan.lowerBound, 'tight bound below the plain bound');
 }
 
 describe('planReads', () => {
   it('covers every tag exactly once and never exceeds PDU size or 20 items (random tag maps)', () => {
-    for (let seed = 1; seed <= 150; seed++) {
+    for (let seed = 1; seed <= 120; seed++) {
       const tags = randomTags(seed);
       for (const pduSize of [240, 480, 960]) {
         const plan = planReads(tags, { pduSize });
@@ -107,6 +103,17 @@ describe('planReads', () => {
         }
       }
     }
+  });
+
+  it('has a checker that catches broken plans (so the random test can fail)', () => {
+    const tags = randomTags(7);
+    const plan = planReads(tags, { pduSize: 240 });
+    const dropped = { ...plan, requests: plan.requests.map((r, i) => (i === 0 ? { ...r, items: r.items.slice(1) } : r)) };
+    expect(() => checkPlan(tags, dropped, 240)).toThrow();
+    const fat = { ...plan, requests: [{ ...plan.requests[0]!, responseBytes: 241 }, ...plan.requests.slice(1)] };
+    expect(() => checkPlan(tags, fat, 240)).toThrow(/over PDU 240/);
+    const twice = { ...plan, ranges: plan.ranges.map((r, i) => (i === 1 ? { ...r, tags: [...r.tags, plan.ranges[0]!.tags[0]!] } : r)) };
+    expect(() => checkPlan(tags, twice, 240)).toThrow(/is in 2 ranges/);
   });
 
   it('respects a smaller item limit', () => {
