@@ -53,7 +53,10 @@ export function encodeRecord(payload: Buffer, receivedAt: number): Buffer {
   return buf;
 }
 
-/** Whole records at the start of `buf`: length of the valid prefix and each record's offset in it. */
+/**
+ * Walks the whole, CRC-valid records at the start of `buf` (stopping early when `onRecord` returns
+ * false) and returns the length of the prefix it accepted: where a torn or corrupt tail begins.
+ */
 function parseRecords(buf: Buffer, onRecord: (offset: number, receivedAt: number, payload: Buffer) => boolean | void): number {
   let pos = 0;
   while (pos + HEADER <= buf.length) {

@@ -38,6 +38,7 @@ export class Sender {
   private running: Promise<void> | null = null;
   private body: { seq: number; gz: Buffer; messages: number } | null = null;
   private failures = 0;
+  private stopSleep: (() => void) | null = null;
   cloudReachable = false;
   lastError: string | null = null;
   lastAckAt: number | null = null;
@@ -56,19 +57,21 @@ export class Sender {
     this.wake?.();
   }
 
+  /** Waits ms; stop() always ends the wait, notify() only when `wakeable` (waiting for records). */
   private sleep(ms: number, wakeable: boolean): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        this.stopSleep = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = wakeable ? done : null;
-      if (this.stopped) done();
       this.stopSleep = done;
     });
   }
-  private stopSleep: (() => void) | null = null;
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
