@@ -5,7 +5,7 @@ import { loadPlant, type Plant } from '@plant-twin/plant-model';
 import { openCloudDb } from '../db/open.js';
 import { insertMessages } from '../ingest/store.js';
 import { plannedWindows } from '../oee/calendar.js';
-import { machineFacts, type CountFact, type StateFact } from '../oee/facts.js';
+import { machineFacts, type CountFact, type FactsRow, type StateFact } from '../oee/facts.js';
 import { oeeModelOf } from '../oee/model.js';
 import { queryOee } from '../oee/query.js';
 import { hourMs, rollupDays, writeRollup } from '../oee/store.js';
@@ -99,7 +99,8 @@ function* machineYear(plant: Plant, machineIndex: number, from: number, to: numb
 export async function benchOeeYear(opts: { databaseUrl?: string | undefined; schema?: string; days?: number; dataDir?: string | undefined } = {}) {
   const plant = loadPlant();
   const model = oeeModelOf(plant);
-  const db = await openCloudDb({ url: opts.databaseUrl, dataDir: opts.dataDir, schema: opts.schema ?? `bench_oee_${process.pid}` });
+  const schema = opts.schema ?? (opts.dataDir ? 'bench_oee' : `bench_oee_${process.pid}`);
+  const db = await openCloudDb({ url: opts.databaseUrl, dataDir: opts.dataDir, schema });
   const year0 = Date.UTC(2025, 0, 1);
   const year1 = year0 + (opts.days ?? 365) * dayMs;
   const t0 = performance.now();
@@ -112,6 +113,7 @@ export async function benchOeeYear(opts: { databaseUrl?: string | undefined; sch
       const id = plant.machines[mi]!.id;
       const ideal = model.idealCycleS.get(id)!;
       let carry: StateFact | undefined;
+      let prev: FactsRow[] | undefined;
       let seq = 0;
       for (const day of machineYear(plant, mi, year0, year1)) {
         const from = day.dayStart, to = from + dayMs;
@@ -129,13 +131,17 @@ export async function benchOeeYear(opts: { databaseUrl?: string | undefined; sch
             ...day.states.map((s): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: s.ts, seq, kind: 'state', state: s.state as 'idle', previous: null, quality: 'good', ...(s.partNumber ? { partNumber: s.partNumber } : {}) })),
             ...day.counts.map((c): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: c.ts, seq, kind: 'counter', goodDelta: c.good, scrapDelta: c.scrap, goodTotal: 0, scrapTotal: 0, ...(c.partNumber ? { partNumber: c.partNumber } : {}) })),
           ];
-          if (carry && from !== year0) msgs.push({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: from - 1000, seq, kind: 'state', state: 'idle', previous: null, quality: 'good' });
+          if (carry && from !== year0) msgs.push({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: from, seq, kind: 'state', state: carry.state as 'idle', previous: null, quality: 'good', ...(carry.partNumber ? { partNumber: carry.partNumber } : {}) });
           await db.db.transaction().execute((trx) => insertMessages(trx, msgs, plant.smallStopThresholdS));
+          // storing facts dropped the rolled hours from one small-stop threshold before them: write those back
+          const dropped = Math.floor((from - plant.smallStopThresholdS * 1000) / hourMs) * hourMs;
+          if (dropped < from && prev) await writeRollup(db.db, id, [dropped], prev.filter((r) => r.bucket === dropped));
         }
         const buckets = Array.from({ length: 24 }, (_, h) => from + h * hourMs);
         await writeRollup(db.db, id, buckets, rows);
         rollupRows += rows.length;
         carry = day.states[day.states.length - 1] ?? carry;
+        prev = rows;
       }
       await sql`insert into machine_seen (machine_id, last_ts) values (${id}, ${year1}) on conflict (machine_id) do update set last_ts = excluded.last_ts`.execute(db.db);
     }
@@ -167,7 +173,7 @@ export async function benchOeeYear(opts: { databaseUrl?: string | undefined; sch
       oee_plant_1y: { availability: report!.plant.availability, effectiveness: report!.plant.effectiveness, qualityRatio: report!.plant.qualityRatio, oee: report!.plant.oee },
     };
   } finally {
-    if (opts.databaseUrl && !opts.dataDir) await sql`drop schema if exists ${sql.id(opts.schema ?? `bench_oee_${process.pid}`)} cascade`.execute(db.db).catch(() => undefined);
+    if (opts.databaseUrl && !opts.dataDir) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db.db).catch(() => undefined);
     await db.close();
   }
 }

@@ -123,21 +123,20 @@ async function insertSamples(trx: Transaction<CloudTables> | Kysely<CloudTables>
       quality.push(v.quality);
     }
   }
-  await sql`insert into sample (machine_id, tag, ts, num, txt, quality)
-    select * from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${txt}::text[], ${quality}::text[])`.execute(trx);
+  // one statement: the arrays are sent and parsed once for the raw rows, both rollups and the latest values
+  const rollup = (table: 'sample_1m' | 'sample_1h', size: number) => sql`
+    insert into ${sql.table(table)} (machine_id, tag, bucket, min, max, sum, count)
+    select m, t, ts - ts % ${size}::bigint, min(n), max(n), sum(n), count(*) from u where q = 'good' and n is not null group by 1, 2, 3
+    on conflict (machine_id, tag, bucket) do update set min = least(${sql.table(table)}.min, excluded.min), max = greatest(${sql.table(table)}.max, excluded.max),
+      sum = ${sql.table(table)}.sum + excluded.sum, count = ${sql.table(table)}.count + excluded.count`;
   // rollups keep only good numeric values: a stale or bad reading is not a measurement
-  for (const [table, size] of [['sample_1m', 60_000], ['sample_1h', hourMs]] as const) {
-    await sql`insert into ${sql.table(table)} (machine_id, tag, bucket, min, max, sum, count)
-      select m, t, ts - ts % ${size}, min(n), max(n), sum(n), count(*)
-      from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${quality}::text[]) as u(m, t, ts, n, q)
-      where q = 'good' and n is not null group by 1, 2, 3
-      on conflict (machine_id, tag, bucket) do update set min = least(${sql.table(table)}.min, excluded.min), max = greatest(${sql.table(table)}.max, excluded.max),
-        sum = ${sql.table(table)}.sum + excluded.sum, count = ${sql.table(table)}.count + excluded.count`.execute(trx);
-  }
-  await sql`insert into latest_value (machine_id, tag, ts, num, txt, quality)
-    select distinct on (m, t) m, t, ts, n, x, q
-    from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${txt}::text[], ${quality}::text[]) as u(m, t, ts, n, x, q)
-    order by m, t, ts desc
-    on conflict (machine_id, tag) do update set ts = excluded.ts, num = excluded.num, txt = excluded.txt, quality = excluded.quality
-    where excluded.ts >= latest_value.ts`.execute(trx);
+  await sql`with u as materialized (select * from unnest(${machine}::text[], ${tag}::text[], ${ts}::bigint[], ${num}::float8[], ${txt}::text[], ${quality}::text[]) as u(m, t, ts, n, x, q)),
+    raw as (insert into sample (machine_id, tag, ts, num, txt, quality) select m, t, ts, n, x, q from u),
+    r1 as (${rollup('sample_1m', 60_000)}),
+    r2 as (${rollup('sample_1h', hourMs)}),
+    lv as (insert into latest_value (machine_id, tag, ts, num, txt, quality)
+      select distinct on (m, t) m, t, ts, n, x, q from u order by m, t, ts desc
+      on conflict (machine_id, tag) do update set ts = excluded.ts, num = excluded.num, txt = excluded.txt, quality = excluded.quality
+      where excluded.ts >= latest_value.ts)
+    select 1`.execute(trx);
 }

@@ -101,7 +101,7 @@ export async function rolledSpans(db: Q, level: Level, ranges: readonly Range[])
     select k, min(bucket) as a, max(bucket) + ${unit}::bigint as b from (
       select r.k, o.bucket, o.bucket - ${unit}::bigint * row_number() over (partition by r.k order by o.bucket) as grp
       from unnest(${ranges.map((x) => x.machineId)}::text[], ${ranges.map((x) => x.from)}::bigint[], ${ranges.map((x) => x.to)}::bigint[]) with ordinality as r(m, a, b, k)
-      join ${sql.table(rolled)} o on o.machine_id = r.m and o.bucket >= r.a and o.bucket + ${unit}::bigint <= r.b
+      join ${sql.table(rolled)} o on o.machine_id = r.m and o.bucket >= r.a and o.bucket < r.b and o.bucket + ${unit}::bigint <= r.b
     ) x group by k, grp order by k, a`.execute(db);
   for (const x of r.rows) out[Number(x.k) - 1]!.push([Number(x.a), Number(x.b)]);
   return out;
@@ -134,7 +134,7 @@ export async function rolledFacts(db: Q, level: Level, ranges: readonly Range[])
   const r = await sql<Record<string, unknown>>`
     select o.machine_id, o.shift, o.part, ${sql.join(sums)}
     from unnest(${ranges.map((x) => x.machineId)}::text[], ${ranges.map((x) => x.from)}::bigint[], ${ranges.map((x) => x.to)}::bigint[]) as r(m, a, b)
-    join ${sql.table(table)} o on o.machine_id = r.m and o.bucket >= r.a and o.bucket + ${unit}::bigint <= r.b
+    join ${sql.table(table)} o on o.machine_id = r.m and o.bucket >= r.a and o.bucket < r.b and o.bucket + ${unit}::bigint <= r.b
     group by o.machine_id, o.shift, o.part`.execute(db);
   return r.rows.map((row) => {
     const facts = emptyFacts();
