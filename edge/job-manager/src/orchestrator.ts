@@ -267,7 +267,8 @@ export class Orchestrator {
         // an old finished copy there (e.g. a stray cancelled earlier) must not finish this job
         if (there && finishedAgentStatuses.includes(there.status)) await this.refused(job, m, `it holds a finished earlier copy (${there.status})`);
         else if (there) await this.follow(agent, job, there);
-        else await this.to(job, 'released', `${m} busy: ${r.error}`, { machine_id: null, next_dispatch_at: new Date(Date.now() + this.backoff.baseMs) });
+        // it was idle a moment ago: a machine that keeps answering 409 is refusing, so back off
+        else await this.to(job, 'released', `${m} busy: ${r.error}`, { machine_id: null, next_dispatch_at: new Date(Date.now() + backoffDelay(job.dispatch_attempts, this.backoff.baseMs, this.backoff.maxMs)) });
       } else if (r.status >= 400 && r.status < 500) {
         await this.refused(job, m, `${r.status} ${r.error}`);
       } else {

@@ -13,6 +13,8 @@ export interface CatalogItem {
 export function orderCatalog(plant: Plant): CatalogItem[] {
   const items = new Map<string, CatalogItem>();
   for (const m of plant.machines) {
+    // a file machine without an inbox (the CMM) takes no jobs: it checks samples, nobody orders it
+    if (m.interface.type === 'file' && !m.interface.inbox) continue;
     for (const p of m.parts) {
       const key = `${m.kind}/${p.partNumber}`;
       const item = items.get(key);

@@ -5,6 +5,7 @@ import { productionOrderPageSchema, type Confirmation, type ProductionOrder } fr
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger } from '@plant-twin/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
+import { orderCatalog } from './catalog.js';
 import { startErpSim, type ErpSim, type ErpSimOptions } from './server.js';
 
 const plant = loadPlant();
@@ -45,6 +46,13 @@ const confirmation = (order: ProductionOrder, id: string, extra: Partial<Confirm
 });
 
 describe('ERP simulator', () => {
+  it('orders what the machines that take jobs make, one routing operation per work centre and part', () => {
+    const catalog = orderCatalog(plant);
+    expect(catalog.find((c) => c.workCenter === 'cmm')).toBeUndefined(); // the CMM takes no job files
+    expect(catalog.find((c) => c.workCenter === 'welding' && c.partNumber === 'BRK-4411')).toMatchObject({ eligibleMachines: ['WLD-01'], idealCycleS: 18, operation: '0030' });
+    expect(catalog.find((c) => c.workCenter === 'press' && c.partNumber === 'BRK-4411')).toMatchObject({ eligibleMachines: ['PRS-01', 'PRS-02'], operation: '0010' });
+  });
+
   it('refuses requests without valid credentials', async () => {
     const sim = await start();
     expect((await call(sim, 'GET', '/api/v1/production-orders', undefined, {})).status).toBe(401);
