@@ -11,6 +11,7 @@ import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
 import { spawnPublisher, type PublisherProcess } from './testing/child.js';
+import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
 import { startProducer, type Producer } from './testing/producer.js';
 
 // The real cloud (cloud/, HTTPS, PostgreSQL 15 in a schema of its own) instead of the ingestion double.
@@ -23,6 +24,8 @@ let dir: string;
 let broker: EdgeBroker;
 let cloud: RunningCloud | null = null;
 let cloudConfig: CloudConfig;
+/** the publisher reaches the cloud through it, so a restarted cloud may listen on a new port */
+let cloudLink: TcpProxy;
 let producer: Producer | undefined;
 const children: PublisherProcess[] = [];
 const log = createLogger('cloud-e2e').child({}, { level: 'warn' });
@@ -44,7 +47,7 @@ beforeAll(async () => {
     rollupIntervalMs: 3_600_000,
   };
   cloud = await startCloud(cloudConfig, log);
-  cloudConfig.port = cloud.port;
+  cloudLink = await startTcpProxy({ host: '127.0.0.1', port: cloud.port });
 });
 afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) await c.kill('SIGKILL');
@@ -52,6 +55,7 @@ afterAll(async () => {
   cloud ??= await startCloud(cloudConfig, log);
   await sql.raw(`drop schema if exists ${schema} cascade`).execute(cloud.db.db);
   await cloud.close();
+  await cloudLink.close();
   await broker.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -60,7 +64,7 @@ async function start(): Promise<PublisherProcess> {
   const p = await spawnPublisher({
     MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
     PLANT_FILE: defaultPlantFile,
-    CLOUD_URL: `https://127.0.0.1:${cloudConfig.port}`,
+    CLOUD_URL: `https://127.0.0.1:${cloudLink.port}`,
     CLOUD_CA_FILE: join(dir, 'ca.pem'),
     EDGE_ID: edgeId,
     EDGE_TOKEN: token,
@@ -92,6 +96,7 @@ describe('publisher program against the real cloud', () => {
     pub = await start();
     await sleep(500);
     cloud = await startCloud(cloudConfig, log);
+    cloudLink.retarget(cloud.port);
     // killed again while the backlog drains
     await sleep(300);
     await pub.kill('SIGKILL');

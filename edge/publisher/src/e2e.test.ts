@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { spawnPublisher, type PublisherProcess } from './testing/child.js';
+import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
 import { startIngestDouble, type IngestDouble } from './testing/ingest-double.js';
 import { checkDelivery, startProducer, type Producer } from './testing/producer.js';
 
@@ -15,6 +16,8 @@ const token = 'e2e-secret-token';
 
 let dir: string;
 let broker: EdgeBroker;
+/** publisher and producer reach the broker through it, so a restarted broker may listen on a new port */
+let brokerLink: TcpProxy;
 let cloud: IngestDouble;
 let producer: Producer;
 const children: PublisherProcess[] = [];
@@ -22,6 +25,7 @@ const children: PublisherProcess[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'publisher-e2e-'));
   broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+  brokerLink = await startTcpProxy({ host: '127.0.0.1', port: broker.port });
   cloud = await startIngestDouble({ credentials: { [edgeId]: token } });
   await writeFile(join(dir, 'cloud-ca.pem'), cloud.ca!);
 });
@@ -29,13 +33,14 @@ afterAll(async () => {
   for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) await c.kill('SIGKILL');
   await producer?.close();
   await cloud?.close();
+  await brokerLink?.close();
   await broker?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 async function start(): Promise<PublisherProcess> {
   const p = await spawnPublisher({
-    MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
+    MQTT_URL: `mqtt://127.0.0.1:${brokerLink.port}`,
     PLANT_FILE: defaultPlantFile,
     CLOUD_URL: cloud.url,
     CLOUD_CA_FILE: join(dir, 'cloud-ca.pem'),
@@ -64,7 +69,7 @@ describe('publisher program (node dist/main.js) through outages, SIGKILL and a b
   it('delivers every produced message exactly once and in order per machine', async () => {
     await cloud.down();
     let pub = await start();
-    producer = await startProducer({ url: `mqtt://127.0.0.1:${broker.port}`, plantId: plant.plant.id, machines, clientId: 'e2e-producer' });
+    producer = await startProducer({ url: `mqtt://127.0.0.1:${brokerLink.port}`, plantId: plant.plant.id, machines, clientId: 'e2e-producer' });
     // 11 machines x 40 messages/s
     producer.run(25);
 
@@ -103,10 +108,10 @@ describe('publisher program (node dist/main.js) through outages, SIGKILL and a b
     producer.pause();
     await producer.flush();
     await expect.poll(() => cloud.messages(edgeId).length, { timeout: 20_000 }).toBe(producer.produced.length);
-    const port = broker.port;
     await broker.close();
     await sleep(300);
-    broker = await startEdgeBroker({ port, host: '127.0.0.1' });
+    broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+    brokerLink.retarget(broker.port);
     await sleep(500);
     await expect.poll(() => pub.ready(), { timeout: 15_000 }).toBe(true);
     producer.run(25);

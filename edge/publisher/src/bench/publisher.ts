@@ -135,7 +135,7 @@ export async function runPublisherBench(opts: { outageS?: number; plantFile?: st
   const producer = await startProducer({ url: `mqtt://127.0.0.1:${broker.port}`, plantId: plant.plant.id, machines: plant.machines.map((m) => ({ id: m.id, area: m.area })), clientId: 'bench-producer' });
   try {
     while (!(await health()).ready) await new Promise((r) => setTimeout(r, 50));
-    await link.down();
+    link.down();
     let peak = 0;
     const sampler = setInterval(() => void health().then((h) => (peak = Math.max(peak, h.bufferBytes))), 200);
     const t0 = performance.now();
@@ -143,7 +143,7 @@ export async function runPublisherBench(opts: { outageS?: number; plantFile?: st
     while ((await health()).unsentMessages < producer.produced.length) await new Promise((r) => setTimeout(r, 20));
     const intakeS = (performance.now() - t0) / 1000;
     // the sender is backing off against the dead cloud: the drain clock starts when the cloud is back
-    await link.up();
+    link.up();
     const t1 = performance.now();
     let firstStoredAt = 0;
     for (let stored = 0; stored < producer.produced.length; stored = await sink.stored()) {

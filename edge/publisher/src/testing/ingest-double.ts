@@ -10,8 +10,8 @@ import { selfSignedTls, tokenMatches } from '@plant-twin/runtime';
  * benchmark until the cloud is at hand: HTTPS (self-signed) or HTTP, per-edge bearer credentials,
  * gzip bodies, a batch stored all or nothing once per edge + seq, ack = highest seq stored, an invalid
  * batch refused with 400 and field errors (as the cloud does). It counts gaps in the sequence (which it
- * accepts, as the cloud does), flags a resent seq whose content differs, can be taken down and brought
- * back on the same port, and records everything it stored.
+ * accepts, as the cloud does), flags a resent seq whose content differs, can be taken down (every
+ * connection reset, the port kept) and brought back, and records everything it stored.
  */
 export interface IngestDouble {
   url: string;
@@ -113,33 +113,33 @@ export async function startIngestDouble(opts: { credentials: Record<string, stri
     reply(res, answer.status, answer.body);
   };
 
-  let server: Server | null = null;
   const sockets = new Set<Socket>();
-  let port = opts.port ?? 0;
-  const up = async () => {
-    if (server) return;
-    const s = pair ? createHttpsServer({ key: pair.key, cert: pair.cert }) : createHttpServer();
-    s.on('request', (req, res) => void handle(req, res).catch(() => reply(res, 500, { error: 'internal error' })));
-    s.on('connection', (sock: Socket) => {
-      sockets.add(sock);
-      sock.on('close', () => sockets.delete(sock));
-    });
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-    });
-    port = (s.address() as AddressInfo).port;
-    server = s;
-  };
+  let isDown = false;
+  const server: Server = pair ? createHttpsServer({ key: pair.key, cert: pair.cert }) : createHttpServer();
+  server.on('request', (req, res) => void handle(req, res).catch(() => reply(res, 500, { error: 'internal error' })));
+  server.on('connection', (sock: Socket) => {
+    // down: the port stays bound (a released ephemeral port could be taken), connections are reset
+    if (isDown) return void sock.resetAndDestroy();
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
   const down = async () => {
-    const s = server;
-    if (!s) return;
-    server = null;
+    isDown = true;
     for (const sock of sockets) sock.destroy();
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
   };
-  await up();
+  const up = async () => {
+    isDown = false;
+  };
+  const close = async () => {
+    await down();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
 
   return {
     url: `${pair ? 'https' : 'http'}://127.0.0.1:${port}`,
@@ -153,6 +153,6 @@ export async function startIngestDouble(opts: { credentials: Record<string, stri
     setRejector: (fn) => (rejector = fn),
     down,
     up,
-    close: down,
+    close,
   };
 }
