@@ -99,7 +99,9 @@ export class FileDriver implements MachineDriver {
       this.again = true;
       return;
     }
+    const started = performance.now();
     this.running = this.scan()
+      .then(() => this.ctx.metrics.pollDuration.observe({ ...this.ctx.metrics.labels, class: 'scan' }, (performance.now() - started) / 1000))
       .catch((err) => this.ctx.log.error({ err }, 'file scan failed'))
       .finally(() => {
         this.running = undefined;

@@ -104,7 +104,9 @@ export class SqlDriver implements MachineDriver {
         if (!this.pool) await this.connect();
         this.setUp(true);
         failures = 0;
+        const started = performance.now();
         const more = await this.pollOnce();
+        this.ctx.metrics.pollDuration.observe({ ...this.ctx.metrics.labels, class: 'sql' }, (performance.now() - started) / 1000);
         if (!more) await this.pause(this.o.pollMs);
       } catch (err) {
         if (this.stopped) break;
