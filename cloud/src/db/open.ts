@@ -12,9 +12,10 @@ export interface CloudDbOptions {
 }
 
 export async function openCloudDb(opts: CloudDbOptions): Promise<Db<CloudTables>> {
-  const db = await openDb<CloudTables>({ url: opts.url, dataDir: opts.dataDir, schema: opts.schema ?? 'cloud', poolSize: 8 });
+  const schema = opts.schema ?? 'cloud';
+  const db = await openDb<CloudTables>({ url: opts.url, dataDir: opts.dataDir, schema, poolSize: 8 });
   try {
-    await migrate(db.db, cloudMigrations);
+    await migrate(db.db, cloudMigrations, schema);
   } catch (e) {
     await db.close();
     throw e;

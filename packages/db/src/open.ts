@@ -47,9 +47,13 @@ export async function openDb<T>(opts: DbOptions): Promise<Db<T>> {
   return { db, kind: 'pglite', close: () => db.destroy() };
 }
 
-/** Applies the versioned migrations in name order; each runs once, in a transaction. */
-export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+/**
+ * Applies the versioned migrations in name order; each runs once, in a transaction. Pass the
+ * service's schema: without it kysely takes a migration table found in ANY schema of the database
+ * (another service's, another test's) as its own.
+ */
+export async function migrate(db: Kysely<any>, migrations: Record<string, Migration>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
