@@ -31,6 +31,7 @@ const envSchema = z.object({
   BATCH_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   BATCH_LINGER_MS: z.coerce.number().int().min(0).default(200),
   MQTT_CLIENT_ID: z.string().min(1).max(64).optional(),
+  MQTT_CA_FILE: z.string().min(1).optional(),
   CLOUD_RETRY_MAX_MS: z.coerce.number().int().min(100).default(30_000),
 });
 
@@ -51,6 +52,7 @@ export function publisherConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pu
     bufferAlarmRatio: e.BUFFER_ALARM_PCT / 100,
     port: e.PUB_PORT,
     clientId: e.MQTT_CLIENT_ID,
+    mqttCa: e.MQTT_CA_FILE ? readFileSync(e.MQTT_CA_FILE) : undefined,
     commitIntervalMs: e.COMMIT_INTERVAL_MS,
     batchMaxMessages: e.BATCH_MAX_MESSAGES,
     batchMaxBytes: e.BATCH_MAX_BYTES,

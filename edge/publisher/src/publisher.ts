@@ -14,6 +14,8 @@ import { BrokerSubscriber } from './subscriber.js';
 
 export interface PublisherConfig {
   mqttUrl: string;
+  /** PEM to trust for an mqtts:// broker */
+  mqttCa?: string | Buffer;
   plantId: string;
   /** machine ids of the plant: messages of any other machine are dead-lettered */
   machineIds: readonly string[];
@@ -217,6 +219,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     url: config.mqttUrl,
     clientId: config.clientId ?? `publisher-${config.edgeId}`,
     filter: plantFilter(config.plantId),
+    ca: config.mqttCa,
     log: logger,
     onMessage,
   });
