@@ -27,11 +27,11 @@ describe('publisher outbox', () => {
     const plantId = uniquePlantId('pub');
     const pub = publisher(broker.url, join(root, 'a'), plantId, 'boot1');
     pub.start();
-    await waitFor(() => pub.connected(), 5000, 'connected');
+    await waitFor(() => pub.connected(), 15_000, 'connected');
     const first = Array.from({ length: 50 }, (_, i) => pub.publish(sample(i), { durable: true }));
     await Promise.all(first);
     await broker.stop();
-    await waitFor(() => !pub.connected(), 5000, 'disconnected');
+    await waitFor(() => !pub.connected(), 15_000, 'disconnected');
     let acked = 0;
     const during = Array.from({ length: 150 }, (_, i) => pub.publish(sample(50 + i), { durable: true }).then(() => acked++));
     expect(pub.queueDepth()).toBe(150);
@@ -40,7 +40,7 @@ describe('publisher outbox', () => {
     await broker.start();
     await Promise.all(during);
     // aedes emits 'publish' after it has sent the PUBACK
-    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length >= 200, 5000, 'broker saw all');
+    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length >= 200, 15_000, 'broker saw all');
     const values = parsed(broker.received.filter((r) => r.topic.endsWith('/sample')).map((r) => r.payload)).map((m) => (m.kind === 'sample' ? m.values[0]!.value : null));
     const want = Array.from({ length: 200 }, (_, i) => i);
     expect(values).toEqual(want);
@@ -64,7 +64,7 @@ describe('publisher outbox', () => {
     await broker.start();
     const b = publisher(broker.url, stateDir, plantId, 'bootB');
     b.start();
-    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length === 2, 5000, 'replay');
+    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length === 2, 15_000, 'replay');
     const replayed = parsed(broker.received.filter((r) => r.topic.endsWith('/sample')).map((r) => r.payload));
     expect(replayed.map((m) => m.id)).toEqual(['PRS-01/bootA/1', 'PRS-01/bootA/2']);
     // the non-durable one came from a source the driver reads again; it is not replayed
@@ -78,15 +78,15 @@ describe('publisher outbox', () => {
     const pub = publisher('mqtt://127.0.0.1:1883', join(root, 'c'), plantId, 'bootM');
     pub.start();
     await pub.publish(sample(7), { durable: true });
-    await waitFor(() => sub.messages.some((r) => r.message.kind === 'sample'), 5000, 'sample via mosquitto');
-    await waitFor(() => sub.messages.some((r) => r.message.kind === 'pod'), 5000, 'pod status');
+    await waitFor(() => sub.messages.some((r) => r.message.kind === 'sample'), 15_000, 'sample via mosquitto');
+    await waitFor(() => sub.messages.some((r) => r.message.kind === 'pod'), 15_000, 'pod status');
     expect(sub.messages.find((r) => r.message.kind === 'pod')?.message).toMatchObject({ status: 'online', machineConnected: true });
     await pub.stop();
-    await waitFor(() => sub.messages.filter((r) => r.message.kind === 'pod').length === 2, 5000, 'offline status');
+    await waitFor(() => sub.messages.filter((r) => r.message.kind === 'pod').length === 2, 15_000, 'offline status');
     expect(sub.messages.filter((r) => r.message.kind === 'pod').at(-1)!.message).toMatchObject({ status: 'offline' });
     // a late subscriber sees the retained status
     const late = await collect('mqtt://127.0.0.1:1883', plantId);
-    await waitFor(() => late.messages.length > 0, 5000, 'retained');
+    await waitFor(() => late.messages.length > 0, 15_000, 'retained');
     expect(late.messages[0]).toMatchObject({ retained: true, message: { kind: 'pod', status: 'offline' } });
     expect(sub.invalid).toEqual([]);
     // clean up the retained topic on the shared broker
