@@ -141,6 +141,15 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     });
     await expect.poll(() => q.machineConnected(), { timeout: 10_000 }).toBe(true);
     await q.stop();
+    // TDS 8 strict against a server without TLS: said plainly
+    const strict = await startMachinePod({
+      plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port: plain.port, encrypt: 'strict' } }),
+      machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-plain3'), topicPlantId: `${plantId}-plain`, env, log,
+      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+    });
+    await expect.poll(() => lines.join('\n'), { timeout: 10_000 }).toMatch(/failed the TDS 8.0 strict-encryption handshake \(TLS before PRELOGIN\).*The server may not support TDS 8/);
+    expect(strict.machineConnected()).toBe(false);
+    await strict.stop();
     await plain.close();
   });
 
