@@ -58,6 +58,7 @@ export class SqlDriver implements MachineDriver {
   private wake: (() => void) | undefined;
   private encryptionRefused: EncryptionRefused | undefined;
   private readonly columns: Record<EventTable, string[]>;
+  private readonly unusable = new Set<EventTable>();
 
   constructor(
     private readonly ctx: DriverContext,
@@ -193,13 +194,24 @@ export class SqlDriver implements MachineDriver {
     const mssql = (await import('mssql')).default;
     let more = false;
     for (const table of tables) {
+      if (this.unusable.has(table)) continue;
       const key = sqlVendorTables[table].key;
       const after = this.watermarks[table] ?? 0;
       const req = await this.request();
       req.input('after', mssql.BigInt, after);
       const cols = this.columns[table].map(q).join(', ');
-      const r = await req.query<Row>(`SELECT TOP ${this.o.batchSize} ${cols} FROM ${q(table)} WHERE ${q(key)} > @after ORDER BY ${q(key)}`);
-      const rows = r.recordset ?? [];
+      let rows: Row[];
+      try {
+        rows = (await req.query<Row>(`SELECT TOP ${this.o.batchSize} ${cols} FROM ${q(table)} WHERE ${q(key)} > @after ORDER BY ${q(key)}`)).recordset ?? [];
+      } catch (err) {
+        // a table or column the plant model expects is missing: a configuration problem of this
+        // table, not a lost link; the other tables go on
+        const n = (err as { number?: number }).number;
+        if (n !== 207 && n !== 208) throw err;
+        this.unusable.add(table);
+        this.ctx.log.error({ table, columns: this.columns[table], err: (err as Error).message }, `${table} cannot be read with the plant model's columns; skipped until the pod restarts (check the vendor database or the tag addresses)`);
+        continue;
+      }
       if (!rows.length) continue;
       this.ctx.metrics.rowsRead.inc({ ...this.ctx.metrics.labels, table }, rows.length);
       const events = rows.flatMap((row) => this.eventsOf(table, row));

@@ -153,6 +153,31 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     await plain.close();
   });
 
+  it('keeps reading the other tables when the vendor database lacks one, naming it', async () => {
+    const partial = new SqlDatabase('CELL_CNC01');
+    for (const [table, def] of Object.entries(sqlVendorTables)) {
+      if (table === 'AlarmLog') continue;
+      partial.createTable(table, [...def.fixed, ...((cncTags as Record<string, string[]>)[table] ?? []).map((c) => [c, 'REAL NULL'] as const)]);
+    }
+    cycle(partial);
+    const srv = await createTdsServer({ port: 0, host: '127.0.0.1', users: [{ user: 'edge_reader', password }], databases: [partial], tls: 'on', log: quietLog() });
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }));
+    const partialPlant = `${plantId}-partial`;
+    const s2 = await collect(broker.url, partialPlant);
+    const p = await startMachinePod({
+      plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port: srv.port, trustServerCertificate: true } }),
+      machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-partial'), topicPlantId: partialPlant, env, log,
+      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+    });
+    await expect.poll(() => ofKind(s2.messages, 'counter').length, { timeout: 10_000 }).toBe(1);
+    expect(lines.join('\n')).toMatch(/AlarmLog cannot be read with the plant model's columns/);
+    expect(p.ready()).toBe(true);
+    await p.stop();
+    await s2.close();
+    await srv.close();
+  });
+
   it('connects with TDS 8 strict encryption to a server that supports it, verifying its certificate', async () => {
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => void (lines.push(String(c)), cb()) }));
