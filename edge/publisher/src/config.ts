@@ -32,7 +32,7 @@ const envSchema = z.object({
   BATCH_LINGER_MS: z.coerce.number().int().min(0).default(200),
   MQTT_CLIENT_ID: z.string().min(1).max(64).optional(),
   MQTT_CA_FILE: z.string().min(1).optional(),
-  CLOUD_RETRY_MAX_MS: z.coerce.number().int().min(100).default(30_000),
+  CLOUD_RETRY_MAX_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 /** The publisher's configuration from environment variables and the mounted plant/site files. */

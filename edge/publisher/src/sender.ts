@@ -173,7 +173,7 @@ export class Sender {
     this.failures++;
     this.cloudReachable = result.status > 0;
     this.lastError = result.ok ? `cloud acknowledged only up to seq ${ack} after batch ${batch.seq}` : `HTTP ${result.status || '-'}: ${result.error}`;
-    const delay = backoffDelay(this.failures, this.o.backoffBaseMs ?? 500, this.o.backoffMaxMs ?? 30_000);
+    const delay = backoffDelay(this.failures, this.o.backoffBaseMs ?? 500, this.o.backoffMaxMs ?? 10_000);
     const level = result.status === 401 || result.status === 403 || result.status === 400 || result.status === 413 ? 'error' : 'warn';
     logger[level]({ seq: batch.seq, status: result.status, error: this.lastError, retryInMs: delay, failures: this.failures }, 'batch not acknowledged, will resend');
     await this.sleep(delay, false);
