@@ -120,6 +120,8 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
   let backpressure = false;
   let alarm = false;
   let lastFullLogAt = 0;
+  let lastBadLogAt = 0;
+  let badAtLastLog = 0;
 
   const client = new CloudClient({ url: config.cloudUrl, edgeId: config.edgeId, token: config.edgeToken, ca: config.cloudCa });
 
@@ -200,7 +202,13 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
       counters.bad.inc();
       counters.received.inc({ result: 'invalid' });
       deadLetter.add(topic, payload, error ?? 'invalid');
-      logger.warn({ topic, error }, 'bad message dead-lettered');
+      // a pod publishing garbage must not flood the log: one line a second, with the count
+      const now = Date.now();
+      if (now - lastBadLogAt >= 1_000) {
+        logger.warn({ topic, error, badSinceLastLine: bad - badAtLastLog }, 'bad message dead-lettered');
+        lastBadLogAt = now;
+        badAtLastLog = bad;
+      }
     } else if (dupes.has(parsed.value.id)) {
       // a redelivery of a message already on disk (its PUBACK was lost with a connection)
       duplicates++;

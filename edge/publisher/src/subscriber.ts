@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import mqttPacket, { type Packet } from 'mqtt-packet';
@@ -27,12 +26,7 @@ export interface SubscriberOptions {
   onMessage(topic: string, payload: Buffer, release: () => void): void;
 }
 
-export interface SubscriberEvents {
-  connected: [{ sessionPresent: boolean }];
-  disconnected: [];
-}
-
-export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
+export class BrokerSubscriber {
   private socket: Socket | null = null;
   private generation = 0;
   private attempt = 0;
@@ -47,7 +41,6 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
   private readonly url: URL;
 
   constructor(private readonly opts: SubscriberOptions) {
-    super();
     this.url = new URL(opts.url);
     if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:'].includes(this.url.protocol)) throw new Error(`MQTT_URL: unsupported scheme ${this.url.protocol} (mqtt: or mqtts:)`);
   }
@@ -122,7 +115,6 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
         this.opts.log.info({ sessionPresent: p.sessionPresent }, 'connected to mqtt broker');
         if (p.sessionPresent) this.subscribed = true;
         else this.write(gen, { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: this.opts.filter, qos: 1 }] });
-        this.emit('connected', { sessionPresent: p.sessionPresent });
         return;
       case 'suback':
         if ((p.granted as number[]).some((g) => g === 0x80)) {
@@ -158,10 +150,7 @@ export class BrokerSubscriber extends EventEmitter<SubscriberEvents> {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
     this.socket = null;
-    if (wasUp) {
-      this.opts.log.warn('disconnected from mqtt broker');
-      this.emit('disconnected');
-    }
+    if (wasUp) this.opts.log.warn('disconnected from mqtt broker');
     if (this.stopped) return;
     const delay = backoffDelay(++this.attempt, 200, 5_000);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
