@@ -44,26 +44,33 @@ const envSchema = z.object({
 
 /** The cloud's configuration from the environment (and the files it names); every problem at once. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CloudConfig {
-  const e = readEnv(envSchema, env);
   const problems: string[] = [];
+  let e: z.output<typeof envSchema> | undefined;
+  try {
+    e = readEnv(envSchema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
   let edgeCredentials: Record<string, string> = {};
   try {
-    const parsed = edgeCredentialsSchema.safeParse(JSON.parse(e.EDGE_CREDENTIALS));
+    const parsed = edgeCredentialsSchema.safeParse(JSON.parse(env.EDGE_CREDENTIALS ?? '{}'));
     if (parsed.success) edgeCredentials = parsed.data;
     else problems.push(...parsed.error.issues.map((i) => `EDGE_CREDENTIALS.${i.path.join('.')}: ${i.message}`));
   } catch (err) {
     problems.push(`EDGE_CREDENTIALS: not JSON (${(err as Error).message})`);
   }
-  if (Boolean(e.CLOUD_TLS_CERT_FILE) !== Boolean(e.CLOUD_TLS_KEY_FILE)) problems.push('CLOUD_TLS_CERT_FILE and CLOUD_TLS_KEY_FILE: set both or neither');
+  const certFile = env.CLOUD_TLS_CERT_FILE, keyFile = env.CLOUD_TLS_KEY_FILE;
+  if (Boolean(certFile) !== Boolean(keyFile)) problems.push('CLOUD_TLS_CERT_FILE and CLOUD_TLS_KEY_FILE: set both or neither');
   let tls: CloudConfig['tls'];
-  if (e.CLOUD_TLS_CERT_FILE && e.CLOUD_TLS_KEY_FILE) {
+  if (certFile && keyFile) {
     try {
-      tls = { cert: readFileSync(e.CLOUD_TLS_CERT_FILE, 'utf8'), key: readFileSync(e.CLOUD_TLS_KEY_FILE, 'utf8') };
+      tls = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
     } catch (err) {
       problems.push(`CLOUD_TLS_CERT_FILE/CLOUD_TLS_KEY_FILE: ${(err as Error).message}`);
     }
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length || !e) throw new ConfigError(problems);
   return {
     port: e.CLOUD_PORT,
     host: e.CLOUD_HOST,

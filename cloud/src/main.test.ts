@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { call } from './test-support/http.js';
+
+const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'cloud-main-'));
+
+/** Runs dist/main.js until it logs that it listens; returns its stdout so far and its URL. */
+function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; out: () => string; url: string }> {
+  const child = spawn(process.execPath, [mainJs], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "cloud listening" within 90 s:\n${out}`)), 90_000);
+    child.stdout!.on('data', () => {
+      const m = /"url":"(http[^"]+)".*"msg":"cloud listening"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, out: () => out, url: m[1]! });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+}
+const stop = (c: ChildProcess) => new Promise<number | null>((r) => (c.once('exit', (code) => r(code)), c.kill('SIGTERM')));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cloud program (dist/main.js)', () => {
+  it('creates the first admin once with a random password, printed once and written to the password file', async () => {
+    const env = { CLOUD_PORT: '0', CLOUD_HOST: '127.0.0.1', CLOUD_DATA_DIR: join(dir, 'data'), CLOUD_ADMIN_PASSWORD_FILE: join(dir, 'admin-password'), LOG_LEVEL: 'info' };
+    const first = await start(env);
+    const password = readFileSync(env.CLOUD_ADMIN_PASSWORD_FILE, 'utf8').trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(first.out().split(password).length - 1).toBe(1);
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await start(env);
+    try {
+      expect(second.out()).not.toContain(password);
+      expect(second.out()).not.toMatch(/First start/);
+      const login = await call('POST', `${second.url}/api/v1/auth/login`, { body: { username: 'admin', password } });
+      expect(login.status).toBe(200);
+      expect(login.body.user).toEqual({ username: 'admin', role: 'admin' });
+    } finally {
+      expect(await stop(second.child)).toBe(0);
+    }
+  });
+
+  it('refuses a bad configuration naming every wrong variable', async () => {
+    const child = spawn(process.execPath, [mainJs], { env: { PATH: process.env.PATH, CLOUD_PORT: 'x', EDGE_CREDENTIALS: '{"edge-1":"plain"}', CLOUD_TLS_CERT_FILE: '/nope' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(out).toMatch(/CLOUD_PORT/);
+    expect(out).toMatch(/EDGE_CREDENTIALS\.edge-1: must be a scrypt hash/);
+    expect(out).toMatch(/CLOUD_TLS_CERT_FILE and CLOUD_TLS_KEY_FILE: set both or neither/);
+  });
+});
