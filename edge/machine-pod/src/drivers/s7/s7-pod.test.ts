@@ -76,7 +76,7 @@ describe('S7 machine pods against the simulated PLCs', () => {
     }
   });
 
-  it('maps a PLC refusal to 409 with a clear message', async () => {
+  it('maps a PLC refusal to 409 with a clear message; start, hold, resume, cancel through the mailbox', async () => {
     const part = plant.plant.machines.find((m) => m.id === 'WLD-01')!.parts[0]!.partNumber;
     const r1 = await api('WLD-01', jobAgentPaths.jobs, { method: 'POST', body: JSON.stringify({ jobId: 'W-1', partNumber: part, quantity: 50, autoStart: false }) });
     expect(r1.status).toBe(201);
@@ -87,6 +87,13 @@ describe('S7 machine pods against the simulated PLCs', () => {
     expect(r2.status).toBe(409);
     expect(((await r2.json()) as { error: string }).error).toBe('WLD-01 refused job W-2: LOAD: the PLC already has a job loaded or running (LOAD refused)');
     await other.stop();
+    // start, hold, resume and cancel through the mailbox
+    expect((await api('WLD-01', jobAgentPaths.action('W-1', 'start'), { method: 'POST' })).status).toBe(200);
+    await expect.poll(async () => (await job('WLD-01', 'W-1')).status, { timeout: 20_000 }).toBe('running');
+    expect((await api('WLD-01', jobAgentPaths.action('W-1', 'hold'), { method: 'POST' })).status).toBe(200);
+    await expect.poll(async () => (await job('WLD-01', 'W-1')).status, { timeout: 10_000 }).toBe('held');
+    expect((await api('WLD-01', jobAgentPaths.action('W-1', 'resume'), { method: 'POST' })).status).toBe(200);
+    await expect.poll(async () => (await job('WLD-01', 'W-1')).status, { timeout: 10_000 }).toBe('running');
     expect((await api('WLD-01', jobAgentPaths.action('W-1', 'cancel'), { method: 'POST' })).status).toBe(200);
     await expect.poll(async () => (await job('WLD-01', 'W-1')).status, { timeout: 10_000 }).toBe('cancelled');
   });
