@@ -4,6 +4,7 @@ import { ingestPath } from '@plant-twin/contracts';
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
 import { startCloud, type RunningCloud } from './app.js';
+import { applyRetention } from './jobs.js';
 import { dbKinds, freshDb } from './test-support/db.js';
 import { call } from './test-support/http.js';
 import { batch, MessageFactory } from './test-support/messages.js';
@@ -181,6 +182,18 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
     const m = await machineEvent;
     expect(m.values.weld_current.value).toBe(19);
     socket.close();
+  });
+
+  it('applies the retention policy: raw samples go first, rollups stay longer', async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    await ingest(batch('edge-1', 20, [f.sample('CMM-01', now - 10 * day, { probe_temp: 20 }), f.sample('CMM-01', now - day, { probe_temp: 21 }), f.state('CMM-01', now - 500 * day, 'idle')]));
+    await applyRetention(cloud.db.db, { rawDays: 7, minuteDays: 90, eventDays: 400 }, now);
+    const raw = await cloud.db.db.selectFrom('sample').select('ts').where('machine_id', '=', 'CMM-01').execute();
+    expect(raw.map((r) => Number(r.ts))).toEqual([now - day]);
+    const minutes = await cloud.db.db.selectFrom('sample_1m').select('bucket').where('machine_id', '=', 'CMM-01').execute();
+    expect(minutes).toHaveLength(2);
+    expect(await cloud.db.db.selectFrom('state_event').select('ts').where('machine_id', '=', 'CMM-01').execute()).toEqual([]);
   });
 
   it('serves the status page and the probes without a session', async () => {
