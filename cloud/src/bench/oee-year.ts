@@ -147,20 +147,29 @@ export async function benchOeeYear(opts: { databaseUrl?: string | undefined; sch
     }
     // complete days summed from their hours, as the rollup job does
     for (const m of plant.machines) await rollupDays(db.db, m.id);
-    if (!reuse) await sql`insert into meta (key, value) values (${marker}, '1')`.execute(db.db);
+    if (!reuse) await sql`insert into meta (key, value) values (${marker}, ${JSON.stringify({ stateRows, counterRows, rollupRows })})`.execute(db.db);
+    else {
+      const stored = (await sql<{ value: string }>`select value from meta where key = ${marker}`.execute(db.db)).rows[0]!.value;
+      if (stored.startsWith('{')) ({ stateRows, counterRows, rollupRows } = JSON.parse(stored) as { stateRows: number; counterRows: number; rollupRows: number });
+    }
     const generateS = (performance.now() - t0) / 1000;
     // a year minus the first 30 and the last 20 minutes: whole hours from the rollups, the edges from raw facts
     const q = { from: year0 + 30 * 60_000, to: year1 - 20 * 60_000 };
     const times: number[] = [];
+    const cpus: number[] = [];
     let report: Awaited<ReturnType<typeof queryOee>> | undefined;
     for (let i = 0; i < 7; i++) {
       const s = performance.now();
+      const c = process.cpuUsage();
       report = await queryOee(db.db, model, q);
       times.push(performance.now() - s);
+      const cu = process.cpuUsage(c);
+      cpus.push((cu.user + cu.system) / 1000);
     }
     const sorted = [...times].sort((a, b) => a - b);
     return {
       oee_query_ms_1y: Math.round(sorted[3]! * 10) / 10,
+      oee_query_cpu_ms_1y: Math.round([...cpus].sort((a, b) => a - b)[3]! * 10) / 10,
       oee_query_ms_1y_first: Math.round(times[0]! * 10) / 10,
       oee_query_ms_1y_max: Math.round(sorted[6]! * 10) / 10,
       oee_db: db.kind,
