@@ -186,25 +186,18 @@ export function renderManifests(plant: Plant, simSite: Site, files0: { plant: st
   files['base/namespace.yaml'] = yamlDocs([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }]);
   for (const p of simOnly) files[`overlays/sim/${p.name}.yaml`] = yamlDocs(workload(p, image, simPlant, p.role === 'simulators' ? simulatorPorts(simPlant) : []));
   const secretsNote = `# Create the Secret first (never committed): kubectl -n ${namespace} create secret generic ${secretName} --from-env-file=<file with ${secretKeys(plant).join(', ')}>\n`;
-  files['overlays/sim/kustomization.yaml'] =
+  // both overlays: the base, their own plant model + site file as the plant-model ConfigMap, and a Secret made by hand
+  const overlay = (extra: string[]) =>
     header +
     secretsNote +
     stringify({
       apiVersion: 'kustomize.config.k8s.io/v1beta1',
       kind: 'Kustomization',
       namespace,
-      resources: ['../../base', ...simOnly.map((p) => `${p.name}.yaml`)],
+      resources: ['../../base', ...extra],
       configMapGenerator: [{ name: 'plant-model', files: ['plant.yaml', 'site.yaml'] }],
     });
-  files['overlays/site/kustomization.yaml'] =
-    header +
-    secretsNote +
-    stringify({
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      namespace,
-      resources: ['../../base'],
-      configMapGenerator: [{ name: 'plant-model', files: ['plant.yaml', 'site.yaml'] }],
-    });
+  files['overlays/sim/kustomization.yaml'] = overlay(simOnly.map((p) => `${p.name}.yaml`));
+  files['overlays/site/kustomization.yaml'] = overlay([]);
   return { files };
 }
