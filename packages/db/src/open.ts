@@ -25,14 +25,14 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 
 export async function openDb<T>(opts: DbOptions): Promise<Db<T>> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 5, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+    // the search_path is a startup parameter of every connection: no client can run a query before it
+    // is set (tables silently landing in "public"), and no query races a "set" on a fresh client
+    const pool = new pg.Pool({
+      connectionString: opts.url, max: opts.poolSize ?? 5, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema},public` } : {}),
+    });
     pool.on('error', () => undefined); // a dropped idle client is replaced on next use; queries report their own errors
-    if (opts.schema) {
-      // listen before the first query: a client connected earlier would keep the default search_path
-      // and the service's tables would silently land in "public"
-      pool.on('connect', (c) => void c.query(`set search_path to ${opts.schema}, public`));
-      await pool.query(`create schema if not exists ${opts.schema}`);
-    }
+    if (opts.schema) await pool.query(`create schema if not exists ${opts.schema}`);
     const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
