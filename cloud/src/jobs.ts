@@ -5,11 +5,11 @@ import type { OeeModel } from './oee/model.js';
 import { rollupOee } from './oee/rollup.js';
 
 export interface Retention {
-  /** raw samples */
+  /** raw samples and the message ids kept for deduplication */
   rawDays: number;
   /** 1-minute sample rollups */
   minuteDays: number;
-  /** state/counter/alarm/job/pod messages and message ids; 0 = forever. Hourly rollups (samples and OEE) are kept forever. */
+  /** state/counter/alarm/job/pod messages; 0 = forever. Hourly rollups (samples and OEE) are kept forever. */
   eventDays: number;
 }
 export const defaultRetention: Retention = { rawDays: 7, minuteDays: 90, eventDays: 400 };
@@ -18,10 +18,13 @@ const day = 86_400_000;
 
 export async function applyRetention(db: Kysely<CloudTables>, r: Retention, now = Date.now()): Promise<void> {
   await sql`delete from sample where ts < ${now - r.rawDays * day}`.execute(db);
+  // message ids only catch re-published messages (a pod restart, a broker redelivery), which come soon;
+  // a publisher's replay of whole batches, however late, is caught by the batch key (edge_batch)
+  await sql`delete from message_seen where ts < ${now - r.rawDays * day}`.execute(db);
   await sql`delete from sample_1m where bucket < ${now - r.minuteDays * day}`.execute(db);
   if (r.eventDays > 0) {
     const before = now - r.eventDays * day;
-    for (const t of ['state_event', 'counter_event', 'alarm_event', 'job_event', 'pod_event', 'message_seen'] as const) await sql`delete from ${sql.table(t)} where ts < ${before}`.execute(db);
+    for (const t of ['state_event', 'counter_event', 'alarm_event', 'job_event', 'pod_event'] as const) await sql`delete from ${sql.table(t)} where ts < ${before}`.execute(db);
   }
 }
 
