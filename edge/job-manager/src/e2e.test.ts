@@ -26,18 +26,19 @@ describe.each(dbTargets().map((t) => [t().name, t] as const))('job manager with 
   let jm: JobManager | undefined;
   let db: DbTarget | undefined;
   const pods: MachinePod[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'jm-e2e-'));
+  let dir = '';
   afterEach(async () => {
     await jm?.close();
     for (const p of pods.splice(0)) await p.stop();
     await sim?.stop();
     await erp?.close();
     await db?.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('runs ERP orders on the simulated presses through the pods; confirmations match the simulator truth exactly once across a restart', async () => {
     const log = quietLog();
+    dir = mkdtempSync(join(tmpdir(), 'jm-e2e-'));
     sim = await startSimulatedPlant({ machines, ephemeralPorts: true, speed, seed: 11, log });
     const site: Site['machines'] = {};
     for (const m of sim.machines) {
