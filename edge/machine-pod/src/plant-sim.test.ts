@@ -35,7 +35,7 @@ describe('machine pods against the simulated plant (SQL and file machines)', () 
   const startPod = (id: string) =>
     startMachinePod({
       plant: podPlant(), machineId: id, mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state', id), topicPlantId: plantId, env, log: quietLog(),
-      file: { rescanMs: 200, stableMs: 50, timeScale: 1 / speed, minIdleMs: 1000 }, sql: { pollMs: 100, connectTimeoutMs: 2000 },
+      file: { rescanMs: 200, stableMs: 50, timeScale: 1 / speed, minIdleMs: 1000 }, sql: { pollMs: 100, connectTimeoutMs: 15_000 },
     });
   const api = (id: string, path: string, init: RequestInit = {}) =>
     fetch(`${pods.get(id)!.url}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });

@@ -30,6 +30,8 @@ describe('publisher outbox', () => {
     await waitFor(() => pub.connected(), 15_000, 'connected');
     const first = Array.from({ length: 50 }, (_, i) => pub.publish(sample(i), { durable: true }));
     await Promise.all(first);
+    // aedes emits 'publish' after it has sent the PUBACK: let it record the first 50 before it goes
+    await waitFor(() => broker.received.filter((r) => r.topic.endsWith('/sample')).length >= 50, 15_000, 'broker saw the first 50');
     await broker.stop();
     await waitFor(() => !pub.connected(), 15_000, 'disconnected');
     let acked = 0;

@@ -46,7 +46,7 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port, trustServerCertificate: true } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir, topicPlantId: plantId, env, log: quietLog(),
-      sql: { pollMs: 100, batchSize: 4, connectTimeoutMs: 2000, requestTimeoutMs: 3000 },
+      sql: { pollMs: 100, batchSize: 4, connectTimeoutMs: 10_000, requestTimeoutMs: 3000 },
     });
   const api = (path: string, init: RequestInit = {}) => fetch(`${pod.url}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
   const counterTimes = () => ofKind(sub.messages, 'counter').map((c) => c.ts);
@@ -127,7 +127,7 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     const p = await startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port: plain.port, encrypt: 'on' } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-plain'), topicPlantId: `${plantId}-plain`, env, log,
-      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+      sql: { pollMs: 100, connectTimeoutMs: 10_000 },
     });
     await expect.poll(() => lines.join('\n'), { timeout: 10_000 }).toMatch(/did not negotiate TLS although the plant model requires encryption \(encrypt: on\); the login \(with its password\) was NOT sent/);
     expect(p.machineConnected()).toBe(false);
@@ -137,7 +137,7 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     const q = await startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port: plain.port, encrypt: 'off' } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-plain2'), topicPlantId: `${plantId}-plain`, env, log: quietLog(),
-      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+      sql: { pollMs: 100, connectTimeoutMs: 10_000 },
     });
     await expect.poll(() => q.machineConnected(), { timeout: 10_000 }).toBe(true);
     await q.stop();
@@ -145,7 +145,7 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     const strict = await startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port: plain.port, encrypt: 'strict' } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-plain3'), topicPlantId: `${plantId}-plain`, env, log,
-      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+      sql: { pollMs: 100, connectTimeoutMs: 10_000 },
     });
     await expect.poll(() => lines.join('\n'), { timeout: 10_000 }).toMatch(/failed the TDS 8.0 strict-encryption handshake \(TLS before PRELOGIN\).*The server may not support TDS 8/);
     expect(strict.machineConnected()).toBe(false);
@@ -168,7 +168,7 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     const p = await startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port: srv.port, trustServerCertificate: true } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-partial'), topicPlantId: partialPlant, env, log,
-      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+      sql: { pollMs: 100, connectTimeoutMs: 10_000 },
     });
     await expect.poll(() => ofKind(s2.messages, 'counter').length, { timeout: 10_000 }).toBe(1);
     expect(lines.join('\n')).toMatch(/AlarmLog cannot be read with the plant model's columns/);
@@ -184,14 +184,14 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     const untrusted = await startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port, encrypt: 'strict', trustServerCertificate: true } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-strict0'), topicPlantId: `${plantId}-strict`, env, log,
-      sql: { pollMs: 100, connectTimeoutMs: 2000 },
+      sql: { pollMs: 100, connectTimeoutMs: 10_000 },
     });
     await expect.poll(() => lines.join('\n'), { timeout: 10_000 }).toMatch(/failed the TDS 8.0 strict-encryption handshake .*self-signed certificate/);
     await untrusted.stop();
     const q = await startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port, encrypt: 'strict', trustServerCertificate: true } }),
       machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir: join(root, 'state-strict'), topicPlantId: `${plantId}-strict`, env, log: quietLog(),
-      sql: { pollMs: 100, connectTimeoutMs: 2000, ca: server.certificate!.cert },
+      sql: { pollMs: 100, connectTimeoutMs: 10_000, ca: server.certificate!.cert },
     });
     await expect.poll(() => q.machineConnected(), { timeout: 10_000 }).toBe(true);
     await q.stop();
