@@ -22,10 +22,22 @@ function localParts(utcMs: number, tz: string): { y: number; mo: number; d: numb
   return { y: p.year!, mo: p.month!, d: p.day!, h: p.hour!, mi: p.minute!, s: p.second! };
 }
 
-/** Offset of local time from UTC at an instant, ms. */
+const offsetCache = new Map<string, number>();
+/**
+ * Offset of local time from UTC at an instant, ms. Zones change their offset only at whole quarter
+ * hours, so it is cached per quarter hour (Intl formatting is the slow part of the calendar).
+ */
 function offsetAt(utcMs: number, tz: string): number {
-  const p = localParts(utcMs, tz);
-  return Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - (utcMs - (((utcMs % 1000) + 1000) % 1000));
+  const quarter = Math.floor(utcMs / 900_000) * 900_000;
+  const key = `${tz}|${quarter}`;
+  let off = offsetCache.get(key);
+  if (off === undefined) {
+    const p = localParts(quarter, tz);
+    off = Date.UTC(p.y, p.mo - 1, p.d, p.h, p.mi, p.s) - quarter;
+    if (offsetCache.size > 100_000) offsetCache.clear();
+    offsetCache.set(key, off);
+  }
+  return off;
 }
 
 /** The UTC instant of a local wall-clock time (day may overflow, Date.UTC normalises it). */
@@ -46,9 +58,11 @@ const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.sl
 export function plannedWindows(shifts: readonly Shift[], tz: string, from: number, to: number): PlannedWindow[] {
   if (to <= from) return [];
   const out: PlannedWindow[] = [];
-  const first = localParts(from - 86_400_000, tz);
+  const start = from - 86_400_000;
+  const first = new Date(start + offsetAt(start, tz));
+  const [fy, fmo, fd] = [first.getUTCFullYear(), first.getUTCMonth() + 1, first.getUTCDate()];
   for (let day = 0; ; day++) {
-    const date = new Date(Date.UTC(first.y, first.mo - 1, first.d + day));
+    const date = new Date(Date.UTC(fy, fmo - 1, fd + day));
     const [y, mo, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
     const dayStart = localToUtc(y, mo, d, 0, tz);
     if (dayStart >= to) break;
