@@ -4,8 +4,10 @@ import { configFromEnv } from './config.js';
 
 const log = createLogger('cloud');
 try {
-  const cloud = await startCloud(configFromEnv(), log);
-  onShutdown(log)(() => cloud.close());
+  const starting = startCloud(configFromEnv(), log);
+  // registered before startup finishes: a SIGTERM during startup waits for it, then closes cleanly
+  onShutdown(log)(async () => (await starting.catch(() => undefined))?.close());
+  await starting;
 } catch (err) {
   log.fatal({ err }, 'cloud failed to start');
   process.exit(1);
