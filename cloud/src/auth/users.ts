@@ -53,6 +53,8 @@ export async function login(db: Kysely<CloudTables>, username: string, password:
     f.n += 1;
     if (f.n >= 5) f.until = Date.now() + Math.min(15 * 60_000, 1000 * 2 ** (f.n - 5));
     failures.set(username, f);
+    // bounded: made-up user names must not grow the map without limit
+    if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
     return null;
   }
   failures.delete(username);

@@ -38,13 +38,16 @@ function readBody(req: Request, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new BodyError(413, `body larger than ${limit} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
+      if (size <= limit) return void chunks.push(c);
+      // stop keeping it, let the rest drain so the 413 reaches the client
+      req.off('data', onData);
+      req.resume();
+      chunks.length = 0;
+      reject(new BodyError(413, `body larger than ${limit} bytes`));
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -85,6 +88,7 @@ export function ingestHandler(deps: IngestDeps) {
         try {
           raw = await gunzipAsync(raw, { maxOutputLength: maxJson });
         } catch (e) {
+          if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return fail(res, 413, 'invalid', { error: `decompressed body larger than ${maxJson} bytes` });
           return fail(res, 400, 'invalid', { error: `body is not valid gzip: ${(e as Error).message}`, fields: [] });
         }
       }
@@ -110,7 +114,10 @@ export function ingestHandler(deps: IngestDeps) {
       res.json({ ack: r.ack, duplicate: r.duplicate, stored: r.stored });
       if (r.fresh.length) deps.onStored(r.fresh);
     } catch (e) {
-      if (e instanceof BodyError) return fail(res, e.status, 'invalid', { error: e.message });
+      if (e instanceof BodyError) {
+        res.set('Connection', 'close');
+        return fail(res, e.status, 'invalid', { error: e.message });
+      }
       deps.log.error({ err: e }, 'ingest failed');
       if (!res.headersSent) fail(res, 503, 'error', { error: 'could not store the batch, retry later' });
     } finally {
