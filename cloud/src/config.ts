@@ -30,7 +30,7 @@ const envSchema = z.object({
   CLOUD_PORT: portFromEnv.default(8080),
   CLOUD_HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  CLOUD_DATA_DIR: z.string().default('./data/cloud'),
+  CLOUD_DATA_DIR: z.string().default('.data/cloud'),
   EDGE_CREDENTIALS: z.string().default('{}'),
   CLOUD_TLS_CERT_FILE: z.string().optional(),
   CLOUD_TLS_KEY_FILE: z.string().optional(),
