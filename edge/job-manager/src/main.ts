@@ -19,8 +19,8 @@ const env = readEnv(
     JM_PORT: portFromEnv.default(12100),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     JM_DATA_DIR: z.string().default('.data/job-manager'),
-    /** PostgreSQL schema for the job tables (created if missing); unset: the server's default (public) */
-    JM_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
+    /** PostgreSQL schema for the job tables (created if missing), so one database can also hold the cloud's */
+    JM_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('job_manager'),
     ERP_URL: z.url(),
     ERP_USER: z.string().min(1),
     POD_URLS: podUrls,

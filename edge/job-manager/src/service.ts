@@ -56,7 +56,8 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   const { log } = opts;
   const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}) });
   const db = handle.db;
-  const applied = await migrate(db, migrations);
+  // the schema also scopes kysely's migration table: without it a migration table of any schema counts
+  const applied = await migrate(db, migrations, opts.schema);
   log.info({ kind: handle.kind, applied }, 'job database ready');
 
   const erp = new ErpClient(opts.erp);
