@@ -79,6 +79,15 @@ async function start(): Promise<PublisherProcess> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** names the step when the shared PostgreSQL (migrations, locks) or a restart stalls */
+async function within<T>(ms: number, step: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${step}: no result within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const sampleKey = (machineId: string, tag: string, ts: number, value: unknown, quality: string) => JSON.stringify([machineId, tag, ts, value, quality]);
 
 // child processes and restarts: generous on a loaded CI machine (about 20-30 s alone)
@@ -89,13 +98,13 @@ describe('publisher program against the real cloud', () => {
     producer.run(50);
     await sleep(1_000);
     // the cloud goes away; the publisher is killed while it is away and comes back before it
-    await cloud!.close();
+    await within(20_000, 'closing the cloud', cloud!.close());
     cloud = null;
     await sleep(700);
     await pub.kill('SIGKILL');
     pub = await start();
     await sleep(500);
-    cloud = await startCloud(cloudConfig, log);
+    cloud = await within(30_000, 'restarting the cloud', startCloud(cloudConfig, log));
     cloudLink.retarget(cloud.port);
     // killed again while the backlog drains
     await sleep(300);
@@ -103,7 +112,7 @@ describe('publisher program against the real cloud', () => {
     pub = await start();
     await sleep(500);
     producer.pause();
-    await producer.flush();
+    await within(20_000, 'producer flush', producer.flush());
 
     const db = cloud.db.db;
     const produced = producer.produced;

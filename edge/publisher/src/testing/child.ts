@@ -32,6 +32,7 @@ export async function spawnPublisher(env: Record<string, string>): Promise<Publi
     });
     child.stderr!.on('data', (d: Buffer) => logs.push({ stderr: d.toString() }));
     void exited.then((code) => reject(new Error(`publisher exited (${code}) before it started: ${JSON.stringify(logs.slice(-5))}`)));
+    setTimeout(() => reject(new Error(`publisher did not start within 30 s: ${JSON.stringify(logs.slice(-5))}`)), 30_000).unref();
   });
   return {
     child,
