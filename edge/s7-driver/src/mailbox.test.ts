@@ -27,6 +27,7 @@ class TestPlc {
     const flags = b.readUInt8(0);
     const req = (flags & 1) !== 0;
     const ack = (flags & 2) !== 0;
+    let ackBit = ack;
     if (req && !ack) {
       const cmd = b.readInt16BE(mailboxLayout.command.offset);
       this.executed.push(cmd);
@@ -53,11 +54,19 @@ class TestPlc {
       b.writeInt16BE(next, mailboxLayout.jobState.offset);
       b.writeInt16BE(result, mailboxLayout.result.offset);
       b.writeInt16BE(b.readInt16BE(mailboxLayout.seq.offset), mailboxLayout.ackSeq.offset);
-      b.writeUInt8(flags | 2, 0);
-    } else if (!req && ack) b.writeUInt8(flags & ~2, 0);
+      ackBit = true;
+    } else if (!req && ack) ackBit = false;
     // a running job makes parts
-    if (b.readInt16BE(mailboxLayout.jobState.offset) === MailboxJobState.running) b.writeInt32BE(b.readInt32BE(mailboxLayout.good.offset) + 1, mailboxLayout.good.offset);
-    this.server.set(this.db, b);
+    const running = b.readInt16BE(mailboxLayout.jobState.offset) === MailboxJobState.running;
+    if (running) b.writeInt32BE(b.readInt32BE(mailboxLayout.good.offset) + 1, mailboxLayout.good.offset);
+    if (ackBit === ack && !running) return;
+    // write back only the PLC's own fields onto what the client may have written meanwhile (as a
+    // PLC program writes its outputs): a whole-buffer write would undo a client's req change
+    const out = Buffer.from(this.server.get(this.db));
+    for (const f of [mailboxLayout.result, mailboxLayout.ackSeq, mailboxLayout.jobState]) b.copy(out, f.offset, f.offset, f.offset + 2);
+    b.copy(out, mailboxLayout.good.offset, mailboxLayout.good.offset, mailboxLayout.good.offset + 4);
+    out.writeUInt8(ackBit ? out.readUInt8(0) | 2 : out.readUInt8(0) & ~2, 0);
+    this.server.set(this.db, out);
   }
 }
 
