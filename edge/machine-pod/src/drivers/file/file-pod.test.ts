@@ -169,6 +169,9 @@ describe('file machine pod (LSR-01, CSV share)', () => {
     await pod.stop();
     expect(existsSync(join(out, name))).toBe(true);
     await broker.start();
+    // the test's own subscriber must be back before the pod publishes, or the check misses the message
+    await waitFor(() => sub.client.connected, 10_000, 'subscriber reconnected');
+    await sub.client.subscribeAsync(`plant-twin/v1/${plantId}/#`, { qos: 1 });
     pod = await start();
     await expect.poll(() => existsSync(join(share, 'archive', name)), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => ofKind(sub.messages, 'counter').length, { timeout: 10_000 }).toBe(before + 1);
