@@ -10,7 +10,7 @@ import { testPostgresUrl } from '@plant-twin/db';
 import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
-import { spawnPublisher, type PublisherProcess } from './testing/child.js';
+import { spawnPublisher, testPublisherEnv, type PublisherProcess } from './testing/child.js';
 import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
 import { startProducer, type Producer } from './testing/producer.js';
 
@@ -61,18 +61,7 @@ afterAll(async () => {
 });
 
 async function start(): Promise<PublisherProcess> {
-  const p = await spawnPublisher({
-    MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
-    PLANT_FILE: defaultPlantFile,
-    CLOUD_URL: `https://127.0.0.1:${cloudLink.port}`,
-    CLOUD_CA_FILE: join(dir, 'ca.pem'),
-    EDGE_ID: edgeId,
-    EDGE_TOKEN: token,
-    BUFFER_DIR: join(dir, 'buffer'),
-    PUB_PORT: '0',
-    BATCH_LINGER_MS: '50',
-    CLOUD_RETRY_MAX_MS: '1000',
-  });
+  const p = await spawnPublisher(testPublisherEnv({ mqttUrl: `mqtt://127.0.0.1:${broker.port}`, plantFile: defaultPlantFile, cloudUrl: `https://127.0.0.1:${cloudLink.port}`, caFile: join(dir, 'ca.pem'), edgeId, token, dir }));
   children.push(p);
   await expect.poll(() => p.ready(), { timeout: 15_000 }).toBe(true);
   return p;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
-import { spawnPublisher, type PublisherProcess } from './testing/child.js';
+import { spawnPublisher, testPublisherEnv, type PublisherProcess } from './testing/child.js';
 import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
 import { startIngestDouble, type IngestDouble } from './testing/ingest-double.js';
 import { checkDelivery, startProducer, type Producer } from './testing/producer.js';
@@ -39,19 +39,7 @@ afterAll(async () => {
 });
 
 async function start(): Promise<PublisherProcess> {
-  const p = await spawnPublisher({
-    MQTT_URL: `mqtt://127.0.0.1:${brokerLink.port}`,
-    PLANT_FILE: defaultPlantFile,
-    CLOUD_URL: cloud.url,
-    CLOUD_CA_FILE: join(dir, 'cloud-ca.pem'),
-    EDGE_ID: edgeId,
-    EDGE_TOKEN: token,
-    BUFFER_DIR: join(dir, 'buffer'),
-    BUFFER_MAX_MB: '64',
-    PUB_PORT: '0',
-    BATCH_LINGER_MS: '50',
-    CLOUD_RETRY_MAX_MS: '1000',
-  });
+  const p = await spawnPublisher(testPublisherEnv({ mqttUrl: `mqtt://127.0.0.1:${brokerLink.port}`, plantFile: defaultPlantFile, cloudUrl: cloud.url, caFile: join(dir, 'cloud-ca.pem'), edgeId, token, dir }, { BUFFER_MAX_MB: '64' }));
   children.push(p);
   await expect.poll(() => p.ready(), { timeout: 15_000 }).toBe(true);
   return p;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
-import { spawnPublisher, type PublisherProcess } from './testing/child.js';
+import { spawnPublisher, testPublisherEnv, type PublisherProcess } from './testing/child.js';
 import { startIngestDouble, type IngestDouble } from './testing/ingest-double.js';
 import { checkDelivery, startProducer, type Producer } from './testing/producer.js';
 
@@ -46,20 +46,7 @@ afterAll(async () => {
 });
 
 async function start(): Promise<PublisherProcess> {
-  const p = await spawnPublisher({
-    MQTT_URL: mosquitto,
-    MQTT_CLIENT_ID: publisherClientId,
-    PLANT_FILE: plantFile,
-    CLOUD_URL: cloud.url,
-    CLOUD_CA_FILE: join(dir, 'ca.pem'),
-    EDGE_ID: edgeId,
-    EDGE_TOKEN: token,
-    BUFFER_DIR: join(dir, 'buffer'),
-    BUFFER_MAX_MB: '64',
-    PUB_PORT: '0',
-    BATCH_LINGER_MS: '50',
-    CLOUD_RETRY_MAX_MS: '1000',
-  });
+  const p = await spawnPublisher(testPublisherEnv({ mqttUrl: mosquitto, plantFile, cloudUrl: cloud.url, caFile: join(dir, 'ca.pem'), edgeId, token, dir }, { MQTT_CLIENT_ID: publisherClientId, BUFFER_MAX_MB: '64' }));
   children.push(p);
   await expect.poll(() => p.ready(), { timeout: 15_000 }).toBe(true);
   return p;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built program, as Kubernetes or the supervisor runs it (the root `npm test` builds dist first). */
@@ -50,5 +51,25 @@ export async function spawnPublisher(env: Record<string, string>): Promise<Publi
       child.kill(signal);
       return exited;
     },
+  };
+}
+
+/** The environment the end-to-end tests run the program with: quick batches and retries, the buffer under `dir`. */
+export function testPublisherEnv(
+  o: { mqttUrl: string; plantFile: string; cloudUrl: string; caFile: string; edgeId: string; token: string; dir: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    MQTT_URL: o.mqttUrl,
+    PLANT_FILE: o.plantFile,
+    CLOUD_URL: o.cloudUrl,
+    CLOUD_CA_FILE: o.caFile,
+    EDGE_ID: o.edgeId,
+    EDGE_TOKEN: o.token,
+    BUFFER_DIR: join(o.dir, 'buffer'),
+    PUB_PORT: '0',
+    BATCH_LINGER_MS: '50',
+    CLOUD_RETRY_MAX_MS: '1000',
+    ...extra,
   };
 }
