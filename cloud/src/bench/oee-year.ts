@@ -1,3 +1,4 @@
+import { seededRandom } from '@plant-twin/runtime';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { MachineMessage } from '@plant-twin/contracts';
@@ -12,16 +13,7 @@ import { hourMs, rollupDays, writeRollup } from '../oee/store.js';
 
 const dayMs = 86_400_000;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /**
  * One year of one machine at 1 s resolution: state intervals (running, micro-stops, faults,

@@ -1,18 +1,9 @@
+import { seededRandom } from '@plant-twin/runtime';
 import { describe, expect, it } from 'vitest';
 import { loadPlant, parseS7Address, type S7Address, type S7Type } from '@plant-twin/plant-model';
 import { planReads, usablePayload, type PlanTag, type ReadPlan } from './planner.js';
 
-/** Small seeded PRNG (mulberry32) so a failing random case can be replayed from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const types: S7Type[] = ['bool', 'byte', 'char', 'int', 'word', 'dint', 'dword', 'real', 'lreal', 'string'];
 

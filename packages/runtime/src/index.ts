@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './backoff.js';
 export * from './tls.js';
 export * from './secret-hash.js';
+export * from './random.js';

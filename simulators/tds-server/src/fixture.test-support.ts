@@ -1,6 +1,7 @@
 /** Shared set-up of the tests: a vendor-like database and a server on a free port. */
 import sql from 'mssql';
 import { pino } from 'pino';
+import { sqlVendorTables } from '@plant-twin/plant-model';
 import { SqlDatabase } from './database.js';
 import { createTdsServer, type TdsServer, type TdsServerOptions } from './server.js';
 
@@ -21,19 +22,7 @@ export function vendorDatabase(name = DB): SqlDatabase {
     ['CycleTimeS', 'REAL NOT NULL'],
     ['SpindleLoadPct', 'REAL NULL'],
   ]);
-  db.createTable('JobQueue', [
-    ['QueueId', 'INT IDENTITY PRIMARY KEY'],
-    ['JobId', 'NVARCHAR(32) NOT NULL UNIQUE'],
-    ['PartNumber', 'NVARCHAR(24) NOT NULL'],
-    ['Quantity', 'INT NOT NULL'],
-    ['Status', 'NVARCHAR(16) NOT NULL'],
-    ['Command', 'NVARCHAR(16) NULL'],
-    ['GoodQty', 'INT NOT NULL'],
-    ['ScrapQty', 'INT NOT NULL'],
-    ['Message', 'NVARCHAR(128) NULL'],
-    ['CreatedAt', 'DATETIME2(3) NOT NULL'],
-    ['UpdatedAt', 'DATETIME2(3) NOT NULL'],
-  ]);
+  db.createTable('JobQueue', sqlVendorTables.JobQueue.fixed.map(([c, t]) => [c, t]));
   db.createTable('AlarmLog', [
     ['AlarmEventId', 'BIGINT IDENTITY PRIMARY KEY'],
     ['EventTime', 'DATETIME2(3) NOT NULL'],

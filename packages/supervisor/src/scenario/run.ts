@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
-import { createLogger, sleep } from '@plant-twin/runtime';
+import { createLogger, seededRandom, sleep } from '@plant-twin/runtime';
 import { derivePlantDeployment, podName, secretKeys, type Program } from '../deployment.js';
 import { localAddressing, loadOrCreateLocalSecrets } from '../local.js';
 import { ProcessSupervisor } from '../process-supervisor.js';
@@ -85,8 +85,7 @@ try {
   const chaos: string[] = [];
   if (a.chaos) {
     // seeded, so a failing chaos run can be repeated
-    let s = seed >>> 0;
-    const rnd = () => ((s = (s + 0x6d2b79f5) >>> 0), (((s ^ (s >>> 15)) * (1 | s)) >>> 0) / 2 ** 32);
+    const rnd = seededRandom(seed);
     const end = Date.now() + wallMs * 0.85;
     while (Date.now() < end) {
       await sleep(2_000 + rnd() * Math.min(10_000, wallMs / 6));
