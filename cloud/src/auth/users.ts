@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { hashSecret, verifySecret } from '@plant-twin/runtime';
 import type { CloudTables } from '../db/schema.js';
@@ -28,7 +29,11 @@ export async function ensureFirstAdmin(db: Kysely<CloudTables>, opts: { password
     on conflict (username) do nothing returning id`.execute(db);
   if (!inserted.rows.length) return null;
   await audit(db, null, 'user.create', 'admin', { role: 'admin', firstAdmin: true });
-  if (opts.passwordFile) writeFileSync(opts.passwordFile, `${password}\n`, { mode: 0o600 });
+  if (opts.passwordFile) {
+    // on PostgreSQL nothing else creates the folder (e.g. the data dir PGlite would have made)
+    mkdirSync(dirname(opts.passwordFile), { recursive: true });
+    writeFileSync(opts.passwordFile, `${password}\n`, { mode: 0o600 });
+  }
   if (opts.print !== false) {
     process.stdout.write(`\n*** First start: created user "admin" with password ${password}\n*** It is shown only this once${opts.passwordFile ? ` (also written to ${opts.passwordFile})` : ''}; change it after logging in.\n\n`);
   }

@@ -8,7 +8,7 @@ export interface HttpResult {
 }
 
 /** A JSON request over a real socket (HTTPS with a pinned CA when given). */
-export function call(method: string, url: string, opts: { body?: unknown; headers?: Record<string, string>; gzip?: boolean; ca?: string; token?: string } = {}): Promise<HttpResult> {
+export function call(method: string, url: string, opts: { body?: unknown; headers?: Record<string, string>; gzip?: boolean; ca?: string; token?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
   const u = new URL(url);
   const json = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
   const payload = json && opts.gzip ? gzipSync(json) : json;
@@ -30,6 +30,7 @@ export function call(method: string, url: string, opts: { body?: unknown; header
       });
     });
     r.on('error', reject);
+    if (opts.timeoutMs) r.setTimeout(opts.timeoutMs, () => r.destroy(new Error(`${method} ${url}: no answer within ${opts.timeoutMs} ms`)));
     if (payload) r.write(payload);
     r.end();
   });

@@ -4,3 +4,6 @@
  */
 export { truthOee, podMessages, oeeDifferences, type SimTruth } from './truth.js';
 export { MessageFactory, batch } from './messages.js';
+export { call, type HttpResult } from './http.js';
+export { freshDb, dbKinds, type DbKind } from './db.js';
+export { openCloudDb } from '../db/open.js';

@@ -3,6 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { contractVersion, machineTopic, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
 import type { Logger } from '@plant-twin/runtime';
 import { Outbox, type OutboxEntry } from './outbox.js';
+import { SourceClock } from './source-clock.js';
 import type { PodMetrics } from './metrics.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -39,6 +40,8 @@ export class Publisher {
   private stopped = false;
   private readonly maxQueue: number;
   private readonly window: number;
+  /** the pod's status is stamped on the machine's time base, like everything else it publishes */
+  private readonly clock = new SourceClock();
 
   constructor(private readonly o: PublisherOptions) {
     this.outbox = new Outbox(join(o.stateDir, 'outbox.jsonl'));
@@ -62,6 +65,8 @@ export class Publisher {
       clientId: `pod-${this.o.machineId}-${this.o.bootId}`,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
+      // mqtt-packet's cache of all 65,536 packet-id buffers is 6 MB of heap: a tenth of a pod's budget
+      writeCache: false,
       will: { topic: this.topic('pod'), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
     });
     this.client = client;
@@ -91,7 +96,7 @@ export class Publisher {
 
   /** Retained pod status; sent on every (re)connect and when the machine link changes. */
   publishPodStatus(): Promise<void> {
-    return this.publish({ kind: 'pod', ts: Date.now(), status: 'online', machineConnected: this.o.machineConnected() }, { durable: false, retain: true });
+    return this.publish({ kind: 'pod', ts: this.clock.now(), status: 'online', machineConnected: this.o.machineConnected() }, { durable: false, retain: true });
   }
 
   /**
@@ -105,6 +110,7 @@ export class Publisher {
       this.o.metrics.dropped.inc(this.o.metrics.labels);
       return Promise.resolve();
     }
+    if (body.kind !== 'pod' && body.kind !== 'job') this.clock.saw(body.ts);
     const message = { ...this.envelope(this.seq++), ...body } as MachineMessage;
     return new Promise<void>((resolve, reject) => {
       const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, message, durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
@@ -162,7 +168,7 @@ export class Publisher {
   async stop(): Promise<void> {
     const client = this.client;
     if (client && this.isConnected) {
-      const offline: PodMessage = { ...this.envelope(this.seq++), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
+      const offline: PodMessage = { ...this.envelope(this.seq++), kind: 'pod', ts: this.clock.now(), status: 'offline', machineConnected: false };
       await Promise.race([
         new Promise<void>((r) => client.publish(this.topic('pod'), JSON.stringify(offline), { qos: 1, retain: true }, () => r())),
         new Promise<void>((r) => setTimeout(r, 2000).unref()),

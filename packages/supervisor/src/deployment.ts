@@ -1,3 +1,4 @@
+import { plantFilter } from '@plant-twin/contracts';
 import type { Plant } from '@plant-twin/plant-model';
 
 /**
@@ -44,6 +45,8 @@ export interface DeploymentOptions {
   addressing: Addressing;
   seed: number;
   speed: number;
+  /** simulated time at which the simulators start (ms since the epoch); default: now */
+  simStart?: number;
   /** run the simulators and ERP simulator (the simulated plant) */
   simulate: boolean;
   /** cloud serves HTTPS with these files (mounted), and the publisher trusts the CA file */
@@ -66,6 +69,10 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
   const url = (p: string) => `http://${a.host(p)}:${a.port(p, 'http')}`;
   const files: Record<string, string> = { PLANT_FILE: o.plantFile, ...(o.siteFile ? { SITE_FILE: o.siteFile } : {}), ...o.common };
   const mqttUrl = `mqtt://${a.host('broker')}:${a.port('broker', 'mqtt')}`;
+  const edgeId = `${plant.plant.id}-edge`.toLowerCase();
+  // the publisher's MQTT session exists in the broker from its start: what pods publish before the
+  // publisher (re)connects, at first start or after a broker restart, waits for it
+  const publisherSession = { [`publisher-${edgeId}`]: [plantFilter(plant.plant.id)] };
   const sqlSecrets = Object.fromEntries(plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [[m.interface.passwordEnv, m.interface.passwordEnv]] : [])));
   const programs: Program[] = [];
 
@@ -74,7 +81,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       name: 'simulators',
       role: 'simulators',
       dir: 'simulators/machine-sim',
-      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')) },
+      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')), ...(o.simStart !== undefined ? { SIM_START: new Date(o.simStart).toISOString() } : {}) },
       secretEnv: { ...sqlSecrets, SIM_CONTROL_TOKEN: 'SIM_CONTROL_TOKEN' },
       httpPort: a.port('simulators', 'http'),
       tier: 'sim',
@@ -96,7 +103,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
     name: 'broker',
     role: 'broker',
     dir: 'edge/broker',
-    env: { ...o.common, MQTT_PORT: String(a.port('broker', 'mqtt')), BROKER_HEALTH_PORT: String(a.port('broker', 'http')) },
+    env: { ...o.common, MQTT_PORT: String(a.port('broker', 'mqtt')), BROKER_HEALTH_PORT: String(a.port('broker', 'http')), MQTT_DURABLE_SESSIONS: JSON.stringify(publisherSession) },
     secretEnv: {},
     httpPort: a.port('broker', 'http'),
     tier: 'edge',
@@ -163,7 +170,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       ...files,
       MQTT_URL: mqttUrl,
       CLOUD_URL: `${cloudScheme}://${a.host('cloud')}:${a.port('cloud', 'http')}`,
-      EDGE_ID: `${plant.plant.id}-edge`.toLowerCase(),
+      EDGE_ID: edgeId,
       BUFFER_DIR: a.dataDir('publisher'),
       PUB_PORT: String(a.port('publisher', 'http')),
       ...(o.tls ? { CLOUD_CA_FILE: o.tls.caFile } : {}),

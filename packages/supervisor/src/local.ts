@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plant } from '@plant-twin/plant-model';
-import { podName, type Addressing } from './deployment.js';
+import { hashSecret, selfSignedTls } from '@plant-twin/runtime';
+import { podName, secretKeys, type Addressing } from './deployment.js';
 
 /** Fixed local ports of the simulated plant (machine endpoints come from plant/sites/local.yaml). */
 export const localPorts = {
@@ -47,4 +48,23 @@ export async function loadOrCreateLocalSecrets(
   Object.assign(secrets, await derive(secrets));
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
+}
+
+/** The cloud's self-signed certificate in `<runDir>/tls` (made on first start); the publisher trusts it as its CA. */
+export async function ensureLocalTls(runDir: string): Promise<{ certFile: string; keyFile: string; caFile: string }> {
+  const dir = join(runDir, 'tls');
+  const tls = { certFile: join(dir, 'cloud.crt'), keyFile: join(dir, 'cloud.key'), caFile: join(dir, 'cloud.crt') };
+  if (!existsSync(tls.certFile)) {
+    mkdirSync(dir, { recursive: true });
+    const pair = await selfSignedTls('localhost');
+    writeFileSync(tls.keyFile, pair.key, { mode: 0o600 });
+    writeFileSync(tls.certFile, pair.cert);
+  }
+  return tls;
+}
+
+/** Every secret of the local plant, with the cloud's credential entry for the edge's token. */
+export function loadOrCreatePlantSecrets(runDir: string, plant: Plant): Promise<Record<string, string>> {
+  const edgeId = `${plant.plant.id}-edge`.toLowerCase();
+  return loadOrCreateLocalSecrets(runDir, secretKeys(plant), async (s) => ({ EDGE_CREDENTIALS: JSON.stringify({ [edgeId]: await hashSecret(s.EDGE_TOKEN!) }) }));
 }

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
-import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
-import { derivePlantDeployment, secretKeys, type Program } from './deployment.js';
-import { localAddressing, loadOrCreateLocalSecrets } from './local.js';
+import { createLogger } from '@plant-twin/runtime';
+import { derivePlantDeployment, type Program } from './deployment.js';
+import { ensureLocalTls, localAddressing, loadOrCreatePlantSecrets } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 const help = `npm start [-- options]   run the whole simulated plant on this machine
@@ -49,18 +49,8 @@ if (args.fresh) rmSync(runDir, { recursive: true, force: true });
 const plantFile = resolve(args.plant), siteFile = resolve(args.site);
 const plant = loadPlant(plantFile, siteFile);
 
-const tlsDir = join(runDir, 'tls');
-if (!existsSync(join(tlsDir, 'cloud.crt'))) {
-  mkdirSync(tlsDir, { recursive: true });
-  const pair = await selfSignedTls('localhost');
-  writeFileSync(join(tlsDir, 'cloud.key'), pair.key, { mode: 0o600 });
-  writeFileSync(join(tlsDir, 'cloud.crt'), pair.cert);
-}
-const tls = { certFile: join(tlsDir, 'cloud.crt'), keyFile: join(tlsDir, 'cloud.key'), caFile: join(tlsDir, 'cloud.crt') };
-const edgeId = `${plant.plant.id}-edge`.toLowerCase();
-const secrets = await loadOrCreateLocalSecrets(runDir, secretKeys(plant), async (s) => ({
-  EDGE_CREDENTIALS: JSON.stringify({ [edgeId]: await hashSecret(s.EDGE_TOKEN!) }),
-}));
+const tls = await ensureLocalTls(runDir);
+const secrets = await loadOrCreatePlantSecrets(runDir, plant);
 
 const programs = derivePlantDeployment(plant, {
   plantFile,

@@ -11,6 +11,8 @@ export interface RunningProgram {
   child: ChildProcess | null;
   restarts: number;
   ready: boolean;
+  /** stopped on purpose (stop()): not restarted until start() */
+  held: boolean;
 }
 
 export interface SupervisorOptions {
@@ -48,7 +50,8 @@ export class ProcessSupervisor {
   }
 
   start(p: Program): RunningProgram {
-    const running: RunningProgram = this.programs.get(p.name) ?? { program: p, child: null, restarts: 0, ready: false };
+    const running: RunningProgram = this.programs.get(p.name) ?? { program: p, child: null, restarts: 0, ready: false, held: false };
+    running.held = false;
     this.programs.set(p.name, running);
     let out = this.logs.get(p.name);
     if (!out) {
@@ -67,13 +70,13 @@ export class ProcessSupervisor {
     child.on('exit', (code, signal) => {
       running.child = null;
       running.ready = false;
-      if (this.stopping) return;
+      if (this.stopping || running.held) return;
       // a program that ran for a while starts its backoff afresh, like a pod's CrashLoopBackOff reset
       if (Date.now() - startedAt > 60_000) running.restarts = 0;
       running.restarts++;
       const delay = backoffDelay(running.restarts, 500, 30_000);
       this.o.log.warn({ program: p.name, code, signal, restartInMs: delay }, 'program exited; restarting');
-      setTimeout(() => !this.stopping && this.start(p), delay).unref();
+      setTimeout(() => !this.stopping && !running.held && this.start(p), delay).unref();
     });
     return running;
   }
@@ -105,21 +108,30 @@ export class ProcessSupervisor {
     });
   }
 
+  /** Stops one program (SIGTERM, SIGKILL after graceMs) and keeps it down until start() (an outage, a rolling restart). */
+  async stop(name: string, graceMs = 15_000): Promise<void> {
+    const r = this.programs.get(name);
+    if (!r) throw new Error(`no program ${name}`);
+    r.held = true;
+    await terminate(r, graceMs);
+  }
+
   async stopAll(graceMs = 15_000): Promise<void> {
     this.stopping = true;
-    const exits = [...this.programs.values()].map((r) => {
-      const c = r.child;
-      if (!c || c.exitCode !== null) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const kill = setTimeout(() => c.kill('SIGKILL'), graceMs);
-        c.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        c.kill('SIGTERM');
-      });
-    });
-    await Promise.all(exits);
+    await Promise.all([...this.programs.values()].map((r) => terminate(r, graceMs)));
     for (const s of this.logs.values()) s.end();
   }
+}
+
+function terminate(r: RunningProgram, graceMs: number): Promise<void> {
+  const c = r.child;
+  if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => c.kill('SIGKILL'), graceMs);
+    c.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    c.kill('SIGTERM');
+  });
 }

@@ -1,13 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
-import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
 import { createLogger, seededRandom, sleep } from '@plant-twin/runtime';
-import { derivePlantDeployment, podName, secretKeys, type Program } from '../deployment.js';
-import { localAddressing, loadOrCreateLocalSecrets } from '../local.js';
-import { ProcessSupervisor } from '../process-supervisor.js';
+import { podName } from '../deployment.js';
+import { startPlantRun } from '../plant-run.js';
 import { failed, judge, type CompletedJob, type ErpConfirmation } from './verdict.js';
 
 /**
@@ -32,53 +26,13 @@ const say = (msg: string) => !a.json && console.log(msg);
 const log = createLogger('scenario', { seed });
 log.level = a.json ? 'warn' : 'info';
 
-const runDir = mkdtempSync(join(tmpdir(), 'plant-scenario-'));
-// the scenario's own site file: the local one with shifted ports and shares under the run dir,
-// so a scenario runs beside an `npm start` plant
-const site = parse(readFileSync(localSiteFile, 'utf8'));
-for (const [id, m] of Object.entries<Record<string, unknown>>(site.machines)) {
-  if (typeof m.port === 'number') m.port += offset;
-  if (m.share) m.share = join(runDir, 'shares', id);
-}
-const siteFile = join(runDir, 'site.yaml');
-writeFileSync(siteFile, stringify({ ...site, site: 'scenario' }));
-const plant = loadPlant(defaultPlantFile, siteFile);
-const secrets = await loadOrCreateLocalSecrets(runDir, secretKeys(plant));
-const programs = derivePlantDeployment(plant, {
-  plantFile: defaultPlantFile,
-  siteFile,
-  addressing: localAddressing(plant, runDir, offset),
-  seed,
-  speed,
-  simulate: true,
-  common: { LOG_LEVEL: 'warn' },
-}).filter((p) => p.role !== 'cloud' && p.role !== 'publisher');
-const byRole = (r: Program['role']) => programs.find((p) => p.role === r)!;
-const sup = new ProcessSupervisor({ repoRoot, logDir: join(runDir, 'logs'), secrets, log });
-
-const http = async <T>(p: Program, path: string, init: RequestInit = {}): Promise<T> => {
-  const auth =
-    p.role === 'erp-sim'
-      ? `Basic ${Buffer.from(`${secrets.ERP_USER}:${secrets.ERP_PASSWORD}`).toString('base64')}`
-      : p.role === 'job-manager'
-        ? `Bearer ${secrets.JM_API_TOKEN}`
-        : `Bearer ${secrets.SIM_CONTROL_TOKEN}`;
-  const r = await fetch(`http://127.0.0.1:${p.httpPort}${path}`, {
-    ...init,
-    headers: { authorization: auth, 'content-type': 'application/json', ...init.headers },
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (!r.ok) throw new Error(`${p.name} ${path}: HTTP ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-};
+const run = await startPlantRun({ seed, speed, portOffset: offset, roles: ['simulators', 'erp-sim', 'broker', 'machine-pod', 'job-manager'], log });
+const { plant, sup, runDir, byRole, http } = run;
 
 let exitCode = 1;
 try {
   say(`scenario: ${hours} h at speed ${speed}, seed ${seed}${a.chaos ? ', chaos' : ''}; run dir ${runDir}`);
-  for (const p of programs) sup.start(p);
-  const ready = await Promise.all(programs.map((p) => sup.waitReady(p, 120_000)));
-  const notReady = programs.filter((_, i) => !ready[i]).map((p) => p.name);
-  if (notReady.length) throw new Error(`not ready after 120 s: ${notReady.join(', ')} (logs in ${join(runDir, 'logs')})`);
+  await run.start();
 
   const wallMs = (hours * 3600_000) / speed;
   say(`plant ready; running ${(wallMs / 1000).toFixed(0)} s of wall time`);
@@ -98,10 +52,10 @@ try {
         sup.programs.get(podName(m.id))!.child?.kill('SIGKILL');
         chaos.push(`kill ${podName(m.id)}`);
       } else {
-        await http(byRole('erp-sim'), '/api/v1/_sim/faults', { method: 'PUT', body: JSON.stringify({ drop: 0.3, error5xx: 0.2, dropAfterCommit: 0.2, hangAfterCommit: 0.1, timeoutMs: 3000 }) });
+        await http(byRole('erp-sim'), '/api/v1/_sim/faults', { method: 'PUT', body: { drop: 0.3, error5xx: 0.2, dropAfterCommit: 0.2, hangAfterCommit: 0.1, timeoutMs: 3000 } });
         chaos.push('break ERP connection');
         await sleep(3_000 + rnd() * 4_000);
-        await http(byRole('erp-sim'), '/api/v1/_sim/faults', { method: 'PUT', body: '{}' });
+        await http(byRole('erp-sim'), '/api/v1/_sim/faults', { method: 'PUT', body: {} });
       }
       log.info({ event: chaos.at(-1) }, 'chaos');
     }
@@ -110,7 +64,7 @@ try {
 
   // settle: everything restarted is ready again and the job manager's outbox is empty
   say('settling ...');
-  await Promise.all(programs.map((p) => sup.waitReady(p, 120_000)));
+  await run.waitReady();
   const jm = byRole('job-manager');
   const drained = async () => {
     for (let quiet = 0, t = Date.now(); Date.now() - t < 180_000; await sleep(1_000)) {
@@ -147,8 +101,8 @@ try {
 } catch (err) {
   console.error(`scenario failed: ${(err as Error).message}`);
 } finally {
-  await sup.stopAll();
-  if (!a.keep && exitCode === 0) rmSync(runDir, { recursive: true, force: true });
-  else say(`run dir kept: ${runDir}`);
+  const keep = a.keep || exitCode !== 0;
+  await run.close(keep);
+  if (keep) say(`run dir kept: ${runDir}`);
 }
 process.exit(exitCode);

@@ -24,6 +24,9 @@ export interface FileDriverOptions {
   doneGraceMs?: number;
 }
 
+/** gaps between one result and the next cycle's start shorter than this are timing noise, not a stop */
+const minStopMs = 1_000;
+
 interface Follow {
   jobId: string;
   good: number;
@@ -199,18 +202,36 @@ export class FileDriver implements MachineDriver {
     this.ctx.metrics.filesProcessed.inc(this.ctx.metrics.labels);
   }
 
+  /**
+   * A record says the machine ran for its cycle time before its timestamp; a longer gap since the
+   * previous result was a stop (a stop interrupts a cycle, so its length is exact and its place
+   * within the gap is put at the gap's start). So state messages carry the times production stopped
+   * and resumed, not the times the pod noticed.
+   */
   private eventsFor(records: ResultRecord[]): MachineEvent[] {
     const events: MachineEvent[] = [];
-    if (this.inferred !== 'running' && records[0]) {
-      events.push({ type: 'state', ts: records[0].ts, state: 'running' });
-      this.inferred = 'running';
-    }
+    let prev = this.lastResult?.ts;
     for (const r of records) {
+      const cycleStart = r.ts - Math.round(r.cycleTimeS * 1000);
+      const start = prev === undefined ? cycleStart : Math.max(prev, cycleStart);
+      if (prev !== undefined && start - prev >= minStopMs && this.inferred === 'running') {
+        this.inferred = this.stopState();
+        events.push({ type: 'state', ts: prev, state: this.inferred });
+      }
+      if (this.inferred !== 'running') {
+        events.push({ type: 'state', ts: start, state: 'running' });
+        this.inferred = 'running';
+      }
       events.push({ type: 'cycle', ts: r.ts, good: r.good, jobId: r.jobId ?? '', partNumber: r.partNumber ?? '', values: [...r.values, { name: 'cycle_time', value: r.cycleTimeS, quality: 'good', ts: r.ts }] });
+      prev = r.ts;
     }
     const last = records[records.length - 1];
     if (last) this.lastResult = { wall: Date.now(), ts: last.ts, idealMs: this.idealMs(last.partNumber) };
     return events;
+  }
+
+  private stopState(): MachineState {
+    return this.ctx.currentJob()?.status === 'running' ? 'starved' : 'idle';
   }
 
   private idealMs(partNumber: string | undefined): number {
@@ -221,16 +242,14 @@ export class FileDriver implements MachineDriver {
 
   private inferState(): void {
     if (!this.up) return;
-    const now = Date.now();
     let state: MachineState = 'idle';
-    let ts = now;
+    let ts = Date.now();
     if (this.lastResult) {
       const idleAfter = Math.max(this.o.minIdleMs, this.o.idleAfterCycles * this.lastResult.idealMs * this.o.timeScale);
-      const since = now - this.lastResult.wall;
-      // machine time of "now", extrapolated from the last record's own timestamp
-      ts = this.lastResult.ts + Math.round(since / this.o.timeScale);
-      if (since <= idleAfter) return;
-      state = this.ctx.currentJob()?.status === 'running' ? 'starved' : 'idle';
+      if (Date.now() - this.lastResult.wall <= idleAfter) return;
+      // no part since the last result: the machine stopped when it made that one
+      state = this.stopState();
+      ts = this.lastResult.ts;
     }
     if (state === this.inferred) return;
     this.inferred = state;
