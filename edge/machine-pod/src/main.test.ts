@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, tempDir, uniquePlantId, waitFor } from './test-support.js';
 
-const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// the bundle the deployment runs (built by `npm run build`), so the test covers what ships
+const mainJs = fileURLToPath(new URL('../dist-bundle/pod.mjs', import.meta.url));
 const token = 'main-test-token-0123456789';
 
 const freePort = () =>
@@ -26,7 +27,8 @@ function run(env: Record<string, string>): { child: ChildProcess; out: () => str
   return { child, out: () => out, exited };
 }
 
-describe.skipIf(!existsSync(mainJs))('machine pod program (dist/main.js, run `tsc -b` first)', () => {
+describe('machine pod program (dist-bundle/pod.mjs)', () => {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run npm run build`);
   const root = tempDir('pod-main');
   const share = join(root, 'share');
   const siteFile = join(root, 'site.yaml');

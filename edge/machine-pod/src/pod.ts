@@ -4,13 +4,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentJob, JobEvent } from '@plant-twin/contracts';
 import { machineById, type Plant } from '@plant-twin/plant-model';
-import { createLogger, createServiceApp, listen, type Logger } from '@plant-twin/runtime';
+import { createLightService, createLogger, type Logger } from '@plant-twin/runtime';
 import type { FileDriverOptions } from './drivers/file/driver.js';
 import type { SqlDriverOptions } from './drivers/sql/driver.js';
 import type { S7DriverOptions } from './drivers/s7/driver.js';
 import type { DriverContext, MachineDriver, MachineEvent } from './drivers/types.js';
 import { JobAgent } from './jobs/agent.js';
-import { jobAgentRouter } from './jobs/api.js';
+import { addJobAgentRoutes } from './jobs/api.js';
 import { createPodMetrics } from './metrics.js';
 import { Normaliser } from './normalise.js';
 import { Publisher } from './publisher.js';
@@ -83,8 +83,8 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   const machineConnected = () => driver?.connected() ?? false;
   const brokerConnected = () => publisher?.connected() ?? false;
   const ready = () => machineConnected() && brokerConnected();
-  const { app, registry, finish } = createServiceApp({ log, ready: () => ({ ready: ready(), detail: { machine: machineConnected(), broker: brokerConnected() } }) });
-  const metrics = createPodMetrics(registry, machine.id);
+  const service = createLightService({ log, ready: () => ({ ready: ready(), detail: { machine: machineConnected(), broker: brokerConnected() } }) });
+  const metrics = createPodMetrics(service.registry, machine.id);
 
   publisher = new Publisher({
     url: cfg.mqttUrl, machineId: machine.id, areaId: machine.area, plantId: cfg.topicPlantId ?? cfg.plant.plant.id,
@@ -126,12 +126,11 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   };
   driver = await createDriver(ctx, cfg);
   agent = new JobAgent({ machine, stateDir: cfg.stateDir, log, handshake: driver.jobs, publish: publishJob });
-  app.use(jobAgentRouter(agent, cfg.apiToken));
-  finish();
+  addJobAgentRoutes(service, agent, cfg.apiToken);
 
   publisher.start();
   await driver.start();
-  const server: Server = await listen(app, cfg.port ?? 0, cfg.host ?? '0.0.0.0');
+  const server: Server = await service.listen(cfg.port ?? 0, cfg.host ?? '0.0.0.0');
   const port = (server.address() as AddressInfo).port;
   log.info({ port, interface: machine.interface.type }, 'machine pod started');
 

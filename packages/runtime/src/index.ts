@@ -2,6 +2,8 @@ export * from './logger.js';
 export * from './env.js';
 export * from './shutdown.js';
 export * from './http.js';
+export * from './express-app.js';
+export * from './light-service.js';
 export * from './backoff.js';
 export * from './tls.js';
 export * from './secret-hash.js';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
 import { createLogger } from '@plant-twin/runtime';
-import { derivePlantDeployment, type Program } from './deployment.js';
+import { derivePlantDeployment, programArgv, type Program } from './deployment.js';
 import { ensureLocalTls, localAddressing, loadOrCreatePlantSecrets } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
@@ -63,8 +63,9 @@ const programs = derivePlantDeployment(plant, {
   common: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
 });
 for (const p of programs) {
-  if (!existsSync(join(repoRoot, p.dir, 'dist/main.js'))) {
-    console.error(`${p.dir}/dist/main.js is missing: run npm run build`);
+  const entry = programArgv(p, repoRoot).at(-1)!;
+  if (!existsSync(entry)) {
+    console.error(`${entry} is missing: run npm run build`);
     process.exit(1);
   }
 }

@@ -1,7 +1,7 @@
 import type { Plant } from '@plant-twin/plant-model';
 import { applySite, type Site } from '@plant-twin/plant-model';
 import { stringify } from 'yaml';
-import { derivePlantDeployment, secretKeys, type Addressing, type Program } from './deployment.js';
+import { derivePlantDeployment, programArgv, secretKeys, type Addressing, type Program } from './deployment.js';
 
 /**
  * Kubernetes manifests rendered from the same deployment derivation as `npm start`: a kustomize
@@ -76,7 +76,7 @@ function workload(p: Program, image: string, plant: Plant, extraPorts: { name: s
             {
               name: p.role,
               image,
-              command: ['node', `/app/${p.dir}/dist/main.js`],
+              command: ['node', ...programArgv(p, '/app')],
               env,
               ports,
               ...(p.httpPort ? { livenessProbe: probe('/health/live'), readinessProbe: probe('/health/ready') } : {}),
@@ -122,7 +122,7 @@ function workload(p: Program, image: string, plant: Plant, extraPorts: { name: s
 /** Requests sized for two IPC127E nodes (4 cores, 4 GB each) carrying the whole edge with room to lose one. */
 function resourcesOf(p: Program) {
   const r: Record<Program['role'], [string, string, string]> = {
-    'machine-pod': ['25m', '48Mi', '96Mi'],
+    'machine-pod': ['25m', '64Mi', '96Mi'],
     broker: ['50m', '48Mi', '128Mi'],
     publisher: ['50m', '64Mi', '192Mi'],
     'job-manager': ['100m', '320Mi', '640Mi'],

@@ -4,7 +4,7 @@ import { get as httpsGet } from 'node:https';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { backoffDelay, type Logger } from '@plant-twin/runtime';
-import type { Program } from './deployment.js';
+import { programArgv, type Program } from './deployment.js';
 
 export interface RunningProgram {
   program: Program;
@@ -58,7 +58,7 @@ export class ProcessSupervisor {
       out = createWriteStream(join(this.o.logDir, `${p.name}.log`), { flags: 'a' });
       this.logs.set(p.name, out);
     }
-    const child = spawn(process.execPath, [join(this.o.repoRoot, p.dir, 'dist/main.js')], {
+    const child = spawn(process.execPath, programArgv(p, this.o.repoRoot), {
       cwd: this.o.repoRoot,
       env: this.envOf(p),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlant } from '@plant-twin/plant-model';
 
-const mainJs = fileURLToPath(new URL('../main.js', import.meta.url));
+// what the deployment runs: the bundle (dist-bundle/pod.mjs); BENCH_POD_ENTRY=dist/main.js compares the unbundled program
+const mainJs = fileURLToPath(new URL(`../../${process.env.BENCH_POD_ENTRY ?? 'dist-bundle/pod.mjs'}`, import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const speed = Number(process.env.SIM_SPEED ?? 10);
 const podFlags = (process.env.BENCH_POD_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
