@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '@plant-twin/plant-model';
-import { podEntry, podNodeArgs } from './deployment.js';
+import { podEntry, podMallocEnv, podNodeArgs } from './deployment.js';
 
 /**
  * `npm run bench:edge|bench:publisher|bench -- [--json] [...]`: runs the packages' benchmark programs
@@ -12,7 +12,7 @@ const suites: Record<string, [script: string, args: string[], env?: Record<strin
   edge: [
     ['edge/s7-driver/dist/bench/main.js', ['--json']],
     // pods measured with the node options the deployment gives them
-    ['edge/machine-pod/dist/bench/rss.js', [], { BENCH_POD_ENTRY: podEntry, BENCH_POD_NODE_FLAGS: podNodeArgs.join(' ') }],
+    ['edge/machine-pod/dist/bench/rss.js', [], { BENCH_POD_ENTRY: podEntry, BENCH_POD_NODE_FLAGS: podNodeArgs.join(' '), ...podMallocEnv }],
   ],
   publisher: [
     ['edge/publisher/dist/bench/publisher.js', ['--json']],

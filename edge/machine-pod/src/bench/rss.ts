@@ -33,6 +33,16 @@ const freePort = () =>
     });
   });
 
+/** CPU seconds (user + system) of a process so far */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+
 function rssMb(pid: number): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -72,7 +82,7 @@ async function main() {
     };
   }
   const plant = loadPlant(undefined, siteFile);
-  const pods: { id: string; kind: string; port: number; child: ChildProcess; max: number }[] = [];
+  const pods: { id: string; kind: string; port: number; child: ChildProcess; max: number; last: number }[] = [];
   for (const m of plant.machines) {
     const port = await freePort();
     const stateDir = join(root, 'state', m.id);
@@ -81,7 +91,7 @@ async function main() {
       env: { PATH: process.env.PATH, ...passwords, ...process.env, MACHINE_ID: m.id, SITE_FILE: siteFile, POD_PORT: String(port), MQTT_URL: mqttUrl!, POD_API_TOKEN: token, STATE_DIR: stateDir, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    pods.push({ id: m.id, kind: m.interface.type, port, child, max: 0 });
+    pods.push({ id: m.id, kind: m.interface.type, port, child, max: 0, last: 0 });
   }
   const deadline = Date.now() + 180_000;
   const ready = async (p: (typeof pods)[number]) => (await fetch(`http://127.0.0.1:${p.port}/health/ready`).catch(() => null))?.status === 200;
@@ -89,11 +99,17 @@ async function main() {
     if (Date.now() > deadline) throw new Error(`pods not ready: ${(await Promise.all(pods.map(async (p) => ((await ready(p)) ? '' : p.id)))).filter(Boolean).join(', ')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const end = Date.now() + seconds * 1000;
+  const cpuStart = pods.map((p) => cpuSeconds(p.child.pid!));
+  const started = Date.now();
+  const end = started + seconds * 1000;
   while (Date.now() < end) {
-    for (const p of pods) p.max = Math.max(p.max, rssMb(p.child.pid!) ?? 0);
+    for (const p of pods) {
+      p.last = rssMb(p.child.pid!) ?? 0;
+      p.max = Math.max(p.max, p.last);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
+  const cpuPct = pods.map((p, i) => Math.round(((cpuSeconds(p.child.pid!) - cpuStart[i]!) / ((Date.now() - started) / 1000)) * 1000) / 10);
   for (const p of pods) p.child.kill('SIGTERM');
   await Promise.all(pods.map((p) => new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.on('exit', r)))));
   await stopPlant();
@@ -103,10 +119,15 @@ async function main() {
     pod_rss_mb: Math.max(...pods.map((p) => p.max)),
     per_machine: Object.fromEntries(pods.map((p) => [p.id, p.max])),
     per_interface: perInterface,
+    // at the end of the window: what the pods settle at once start-up garbage is collected
+    pod_rss_mb_end: Math.max(...pods.map((p) => p.last)),
     total_mb: Math.round(pods.reduce((s, p) => s + p.max, 0)),
+    // share of one core per pod while polling (after start-up), max over pods
+    pod_cpu_pct: Math.max(...cpuPct),
     seconds,
     sim_speed: speed,
     pod_node_flags: podFlags.join(' '),
+    pod_entry: process.env.BENCH_POD_ENTRY ?? 'dist-bundle/pod.mjs',
     node: process.version,
   }, null, 2));
   process.exit(0);
