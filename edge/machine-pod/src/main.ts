@@ -17,10 +17,22 @@ const env = readEnv(
     POD_QUEUE_MAX: z.coerce.number().int().min(100).default(100_000),
     /** plant id in topics, when it must differ from the plant model's (tests, staging) */
     POD_TOPIC_PLANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/).optional(),
+    /**
+     * plant seconds per wall-clock second (a simulated plant runs faster than real time): the pod
+     * polls and judges silence in plant time, as it would on the real machine
+     */
+    POD_TIME_SCALE: z.coerce.number().min(1).max(10_000).default(1),
     /** PEM file of the CA of the SQL Server's certificate (needed for encrypt: strict with a private CA) */
     POD_SQL_CA_FILE: z.string().min(1).optional(),
   }),
 );
+
+/** S7 poll periods (100 / 500 / 1000 ms of plant time) and the file pod's clock, at a time scale; polls no faster than every 10 ms */
+function timeScaled(scale: number) {
+  if (scale === 1) return {};
+  const every = (plantMs: number) => Math.max(10, Math.round(plantMs / scale));
+  return { s7: { fastMs: every(100), changeMs: every(500), slowMs: every(1000) }, file: { timeScale: 1 / scale } };
+}
 
 const log = createLogger('machine-pod');
 const plant = loadPlant(env.PLANT_FILE, env.SITE_FILE);
@@ -34,6 +46,7 @@ const pod = await startMachinePod({
   refreshMs: env.POD_REFRESH_S * 1000,
   maxQueue: env.POD_QUEUE_MAX,
   topicPlantId: env.POD_TOPIC_PLANT,
+  ...timeScaled(env.POD_TIME_SCALE),
   ...(env.POD_SQL_CA_FILE ? { sql: { ca: readFileSync(env.POD_SQL_CA_FILE, 'utf8') } } : {}),
   log,
 });

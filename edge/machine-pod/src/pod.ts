@@ -94,7 +94,7 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   const normaliser = new Normaliser({ machine, stateDir: cfg.stateDir, log, metrics, refreshMs: cfg.refreshMs });
 
   const publishJob = (job: AgentJob, event: JobEvent) => {
-    void pub.publish({ kind: 'job', ts: Date.now(), jobId: job.jobId, event, partNumber: job.partNumber, quantity: job.quantity, good: job.good, scrap: job.scrap, ...(job.message ? { message: job.message.slice(0, 200) } : {}) }, { durable: true }).catch(() => undefined);
+    void pub.publish({ kind: 'job', ts: pub.machineNow(), jobId: job.jobId, event, partNumber: job.partNumber, quantity: job.quantity, good: job.good, scrap: job.scrap, ...(job.message ? { message: job.message.slice(0, 200) } : {}) }, { durable: true }).catch(() => undefined);
   };
   let agent: JobAgent | undefined;
   const ctx: DriverContext = {

@@ -57,6 +57,11 @@ export class Publisher {
     return machineTopic({ plantId: this.o.plantId, areaId: this.o.areaId, machineId: this.o.machineId, kind });
   }
 
+  /** the machine's time as this pod knows it (see SourceClock): for messages the pod makes up */
+  machineNow(): number {
+    return this.clock.now();
+  }
+
   start(): void {
     const will: PodMessage = { ...this.envelope(0), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
     const client = mqtt.connect(this.o.url, {

@@ -136,7 +136,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       dir: 'edge/machine-pod',
       entry: podEntry,
       nodeArgs: podNodeArgs,
-      env: { ...files, MACHINE_ID: m.id, POD_PORT: String(a.port(name, 'http')), MQTT_URL: mqttUrl, STATE_DIR: a.dataDir(name), ...podMallocEnv },
+      env: { ...files, MACHINE_ID: m.id, POD_PORT: String(a.port(name, 'http')), MQTT_URL: mqttUrl, STATE_DIR: a.dataDir(name), ...podMallocEnv, ...(o.simulate && o.speed !== 1 ? { POD_TIME_SCALE: String(o.speed) } : {}) },
       secretEnv: { POD_API_TOKEN: 'POD_API_TOKEN', ...(m.interface.type === 'sql' ? { [m.interface.passwordEnv]: m.interface.passwordEnv } : {}) },
       httpPort: a.port(name, 'http'),
       preferredNode: m.preferredNode,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
 import { createLogger, onShutdown } from '@plant-twin/runtime';
+import { plantStepMs } from './clock.js';
 import { startSimulatedPlant } from './start.js';
 import { endpointTable } from './table.js';
 
@@ -57,6 +58,7 @@ const sim = await startSimulatedPlant({
   plant,
   seed: a.seed,
   speed,
+  tickMs: plantStepMs(speed),
   machines,
   startMs: a.start ? Date.parse(a.start) : undefined,
   controlPort: Number(a['control-port']),

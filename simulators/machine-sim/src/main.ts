@@ -2,6 +2,7 @@ import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { ConfigError, createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { z } from 'zod';
 import { startSimulatedPlant } from './start.js';
+import { plantStepMs } from './clock.js';
 
 /**
  * The simulator program (supervisor child process or Kubernetes pod): configured only by the
@@ -29,6 +30,7 @@ try {
     plant,
     seed: env.SIM_SEED,
     speed: env.SIM_SPEED,
+    tickMs: plantStepMs(env.SIM_SPEED),
     startMs: env.SIM_START ? Date.parse(env.SIM_START) : undefined,
     machines,
     bindHost: env.SIM_BIND_HOST,

@@ -99,7 +99,17 @@ async function runChain(kind: DbKind, portOffset: number) {
     await settle(run);
 
     const oee = await oeeAgainstTruth(run, truth, from, to);
-    const published = Object.fromEntries(await Promise.all(run.plant.machines.map(async (m) => [m.id, await metric(run!, `pod-${m.id.toLowerCase()}`, 'pod_messages_published_total')] as const)));
+    // pods may still say something after the machines went away (a file pod infers its machine idle
+    // some seconds after the last result): the count is taken when it holds across a settled chain
+    const publishedNow = async () => Object.fromEntries(await Promise.all(run!.plant.machines.map(async (m) => [m.id, await metric(run!, `pod-${m.id.toLowerCase()}`, 'pod_messages_published_total')] as const)));
+    let published = await publishedNow();
+    for (let settled = false, round = 0; !settled && round < 10; round++) {
+      await sleep(3_000);
+      await settle(run);
+      const again = await publishedNow();
+      settled = JSON.stringify(again) === JSON.stringify(published);
+      published = again;
+    }
     const restarts = Object.fromEntries([...sup.programs.values()].map((r) => [r.program.name, r.restarts]));
 
     // the cloud's store: PostgreSQL is read beside it, the PGlite directory once the cloud has stopped
@@ -152,13 +162,15 @@ async function runChain(kind: DbKind, portOffset: number) {
       // the run must exercise what it checks
       expect(truthCounts[m.id]!.good, m.id).toBeGreaterThan(0);
       expect(oee[m.id]!.truth.actualUnitSetupTime + oee[m.id]!.truth.actualUnitDownTime, m.id).toBeGreaterThan(0);
-      // OEE index and quality ratio rest on counts and covered time only: every machine. Availability and
-      // effectiveness rest on when states changed: exact for SQL machines (state log rows). An S7 pod sees a
-      // change at its next poll (100 ms of wall time = 6 s of plant time at 60x); a file machine reports no
-      // state, its pod rebuilds running time from the results; both move A and E by a few pp over this
-      // short run (the figures above), so they are reported, not asserted, for those machines
+      // Availability and effectiveness rest on when states changed: SQL machines log them with their
+      // times, S7 pods read them at every poll (the simulator steps and the pods poll every 100 ms of
+      // plant time, at most every 10 ms of wall time: 0.6 s of plant time at 60x). A file machine
+      // reports finished parts, not states: its pod rebuilds running time from the results' cycle
+      // times and places each stop at the start of the gap it fills, so its A and E can shift by a
+      // few tenths to 2 pp over a short window (reported above); its OEE index and quality ratio rest
+      // on counts and covered time only, and are exact for every machine
       const o = oee[m.id]!;
-      const exactTimes = m.interface.type === 'sql';
+      const exactTimes = m.interface.type !== 'file';
       expect(o.differences.filter((d) => exactTimes || d.startsWith('oee') || d.startsWith('qualityRatio')), m.id).toEqual([]);
     }
     expect(Object.values(truthCounts).reduce((s, c) => s + c.scrap, 0)).toBeGreaterThan(0);

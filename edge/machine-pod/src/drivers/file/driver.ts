@@ -63,6 +63,8 @@ export class FileDriver implements MachineDriver {
   private readonly stability = new Map<string, { size: number; mtimeMs: number; since: number }>();
   private lastResult: { wall: number; ts: number; idealMs: number } | undefined;
   private inferred: MachineState | undefined;
+  /** when the inferred stop in force began (a resumption must come after it) */
+  private stoppedAt = -Infinity;
   private follow: Follow | undefined;
 
   constructor(
@@ -216,10 +218,13 @@ export class FileDriver implements MachineDriver {
       const start = prev === undefined ? cycleStart : Math.max(prev, cycleStart);
       if (prev !== undefined && start - prev >= minStopMs && this.inferred === 'running') {
         this.inferred = this.stopState();
+        this.stoppedAt = prev;
         events.push({ type: 'state', ts: prev, state: this.inferred });
       }
       if (this.inferred !== 'running') {
-        events.push({ type: 'state', ts: start, state: 'running' });
+        // a stop inferred from silence that this record disproves (its cycle began when the stop
+        // did) ends 1 ms after it began: never two states of one machine at one instant
+        events.push({ type: 'state', ts: Math.max(start, this.stoppedAt + 1), state: 'running' });
         this.inferred = 'running';
       }
       events.push({ type: 'cycle', ts: r.ts, good: r.good, jobId: r.jobId ?? '', partNumber: r.partNumber ?? '', values: [...r.values, { name: 'cycle_time', value: r.cycleTimeS, quality: 'good', ts: r.ts }] });
@@ -245,7 +250,8 @@ export class FileDriver implements MachineDriver {
     let state: MachineState = 'idle';
     let ts = Date.now();
     if (this.lastResult) {
-      const idleAfter = Math.max(this.o.minIdleMs, this.o.idleAfterCycles * this.lastResult.idealMs * this.o.timeScale);
+      // a result file takes up to a rescan and the stability wait to reach the pod
+      const idleAfter = Math.max(this.o.minIdleMs, this.o.idleAfterCycles * this.lastResult.idealMs * this.o.timeScale) + this.o.rescanMs + this.o.stableMs;
       if (Date.now() - this.lastResult.wall <= idleAfter) return;
       // no part since the last result: the machine stopped when it made that one
       state = this.stopState();
@@ -253,6 +259,7 @@ export class FileDriver implements MachineDriver {
     }
     if (state === this.inferred) return;
     this.inferred = state;
+    this.stoppedAt = ts;
     void this.ctx.emit([{ type: 'state', ts, state }], { durable: true }).catch(() => undefined);
   }
 
