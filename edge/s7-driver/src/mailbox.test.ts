@@ -56,10 +56,11 @@ class TestPlc {
       b.writeInt16BE(b.readInt16BE(mailboxLayout.seq.offset), mailboxLayout.ackSeq.offset);
       ackBit = true;
     } else if (!req && ack) ackBit = false;
-    // a running job makes parts
-    const running = b.readInt16BE(mailboxLayout.jobState.offset) === MailboxJobState.running;
-    if (running) b.writeInt32BE(b.readInt32BE(mailboxLayout.good.offset) + 1, mailboxLayout.good.offset);
-    if (ackBit === ack && !running) return;
+    // a running job makes parts, counted while no handshake is under way: a write-back between the
+    // client's write of ack-seen (req low) and the PLC's next read could otherwise undo it
+    const counting = b.readInt16BE(mailboxLayout.jobState.offset) === MailboxJobState.running && !req && !ack;
+    if (counting) b.writeInt32BE(b.readInt32BE(mailboxLayout.good.offset) + 1, mailboxLayout.good.offset);
+    if (ackBit === ack && !counting) return;
     // write back only the PLC's own fields onto what the client may have written meanwhile (as a
     // PLC program writes its outputs): a whole-buffer write would undo a client's req change
     const out = Buffer.from(this.server.get(this.db));
