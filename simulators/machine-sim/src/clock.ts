@@ -1,15 +1,15 @@
 /**
- * Maps wall-clock time onto simulated time (`speed` simulated ms per real ms) and calls `step`
- * with the simulated time to reach, from a timer. The simulation itself never reads the wall
- * clock: tests skip this driver and advance virtual time directly.
- */
-/**
  * Wall-clock period of the simulation steps of a simulated plant program: every 100 ms of plant time
  * (a PLC updates its data blocks far more often), at most every 10 ms of wall time, so what pods read
  * is at most a step behind the plant. In-process test plants keep the driver's 100 ms default.
  */
 export const plantStepMs = (speed: number) => Math.min(100, Math.max(10, Math.round(100 / speed)));
 
+/**
+ * Maps wall-clock time onto simulated time (`speed` simulated ms per real ms) and calls `step`
+ * with the simulated time to reach, from a timer. The simulation itself never reads the wall
+ * clock: tests skip this driver and advance virtual time directly.
+ */
 export class RealTimeDriver {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
