@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseMachineMessage, parseTopic, plantFilter } from '@plant-twin/contracts';
+import { parseMachineMessage, parseTopic, plantFilter, publisherClientId } from '@plant-twin/contracts';
 import { createLogger, createServiceApp, listen, type Logger } from '@plant-twin/runtime';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CloudClient } from './cloud-client.js';
@@ -225,7 +225,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
 
   const subscriber = new BrokerSubscriber({
     url: config.mqttUrl,
-    clientId: config.clientId ?? `publisher-${config.edgeId}`,
+    clientId: config.clientId ?? publisherClientId(config.edgeId),
     filter: plantFilter(config.plantId),
     ca: config.mqttCa,
     log: logger,

@@ -28,3 +28,11 @@ export function parseTopic(topic: string): TopicParts | null {
 export function plantFilter(plantId: string): string {
   return `${topicRoot}/${plantId}/+/+/+`;
 }
+
+/**
+ * MQTT client id of an edge's data publisher: its persistent session, which the edge broker holds
+ * from its start (so the broker's configuration and the publisher must agree on it).
+ */
+export function publisherClientId(edgeId: string): string {
+  return `publisher-${edgeId}`;
+}

@@ -1,4 +1,4 @@
-import { plantFilter } from '@plant-twin/contracts';
+import { plantFilter, publisherClientId } from '@plant-twin/contracts';
 import { posix } from 'node:path';
 import type { Plant } from '@plant-twin/plant-model';
 
@@ -61,6 +61,8 @@ export interface DeploymentOptions {
 }
 
 export const podName = (machineId: string) => `pod-${machineId.toLowerCase()}`;
+/** the edge's id towards the cloud (its credential is stored under it) */
+export const edgeIdOf = (plant: Plant) => `${plant.plant.id}-edge`.toLowerCase();
 /**
  * Machine pods run their bundle (one file per chunk, no express) in V8's lite mode (interpreter
  * only: pods spend little CPU, and the optimising compiler's code and feedback cost ~12 MB) with
@@ -87,10 +89,10 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
   const url = (p: string) => `http://${a.host(p)}:${a.port(p, 'http')}`;
   const files: Record<string, string> = { PLANT_FILE: o.plantFile, ...(o.siteFile ? { SITE_FILE: o.siteFile } : {}), ...o.common };
   const mqttUrl = `mqtt://${a.host('broker')}:${a.port('broker', 'mqtt')}`;
-  const edgeId = `${plant.plant.id}-edge`.toLowerCase();
+  const edgeId = edgeIdOf(plant);
   // the publisher's MQTT session exists in the broker from its start: what pods publish before the
   // publisher (re)connects, at first start or after a broker restart, waits for it
-  const publisherSession = { [`publisher-${edgeId}`]: [plantFilter(plant.plant.id)] };
+  const publisherSession = { [publisherClientId(edgeId)]: [plantFilter(plant.plant.id)] };
   const sqlSecrets = Object.fromEntries(plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [[m.interface.passwordEnv, m.interface.passwordEnv]] : [])));
   const programs: Program[] = [];
 

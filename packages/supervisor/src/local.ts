@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plant } from '@plant-twin/plant-model';
 import { hashSecret, selfSignedTls } from '@plant-twin/runtime';
-import { podName, secretKeys, type Addressing } from './deployment.js';
+import { edgeIdOf, podName, secretKeys, type Addressing } from './deployment.js';
 
 /** Fixed local ports of the simulated plant (machine endpoints come from plant/sites/local.yaml). */
 export const localPorts = {
@@ -65,6 +65,5 @@ export async function ensureLocalTls(runDir: string): Promise<{ certFile: string
 
 /** Every secret of the local plant, with the cloud's credential entry for the edge's token. */
 export function loadOrCreatePlantSecrets(runDir: string, plant: Plant): Promise<Record<string, string>> {
-  const edgeId = `${plant.plant.id}-edge`.toLowerCase();
-  return loadOrCreateLocalSecrets(runDir, secretKeys(plant), async (s) => ({ EDGE_CREDENTIALS: JSON.stringify({ [edgeId]: await hashSecret(s.EDGE_TOKEN!) }) }));
+  return loadOrCreateLocalSecrets(runDir, secretKeys(plant), async (s) => ({ EDGE_CREDENTIALS: JSON.stringify({ [edgeIdOf(plant)]: await hashSecret(s.EDGE_TOKEN!) }) }));
 }
