@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
+import { defaultPlantFile, loadPlant, pollClassPeriodMs } from '@plant-twin/plant-model';
 import { createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { startMachinePod } from './pod.js';
 
@@ -27,11 +27,11 @@ const env = readEnv(
   }),
 );
 
-/** S7 poll periods (100 / 500 / 1000 ms of plant time) and the file pod's clock, at a time scale; polls no faster than every 10 ms */
+/** S7 poll periods (the poll classes' periods in plant time) and the file pod's clock, at a time scale; polls no faster than every 10 ms */
 function timeScaled(scale: number) {
   if (scale === 1) return {};
   const every = (plantMs: number) => Math.max(10, Math.round(plantMs / scale));
-  return { s7: { fastMs: every(100), changeMs: every(500), slowMs: every(1000) }, file: { timeScale: 1 / scale } };
+  return { s7: { fastMs: every(pollClassPeriodMs.fast), changeMs: every(pollClassPeriodMs.change), slowMs: every(pollClassPeriodMs.slow) }, file: { timeScale: 1 / scale } };
 }
 
 const log = createLogger('machine-pod');

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Quality, TagValue } from '@plant-twin/contracts';
-import { parseS7Address, type S7Address, type Tag } from '@plant-twin/plant-model';
+import { parseS7Address, pollClassPeriodMs, type PollClass, type S7Address, type Tag } from '@plant-twin/plant-model';
 import { decodeValue, encodeWrite, type S7Value } from './codec.js';
 import type { S7Connection } from './connection.js';
 import { S7ConnectionError, S7Error, S7ItemError, describeError } from './errors.js';
@@ -25,7 +25,6 @@ import { planReads, type ReadPlan } from './planner.js';
  * Events: 'values' (TagValue[]), 'connection' ({ up, error?, pduSize? }), 'poll' (PollReport),
  * 'problem' ({ message, tags }) once per distinct PLC-side error (e.g. a DB that is not accessible).
  */
-export type PollClass = 'fast' | 'slow' | 'change';
 export type PollerTag = Pick<Tag, 'name' | 'address' | 'type'> & Partial<Pick<Tag, 'poll' | 'deadband' | 'role' | 'writable'>>;
 
 export interface S7PollerOptions {
@@ -103,9 +102,9 @@ export class S7Poller extends EventEmitter {
   constructor(options: S7PollerOptions) {
     super();
     this.connection = options.connection;
-    this.fastMs = options.fastMs ?? 100;
-    this.slowMs = options.slowMs ?? 1000;
-    this.changeMs = options.changeMs ?? 500;
+    this.fastMs = options.fastMs ?? pollClassPeriodMs.fast;
+    this.slowMs = options.slowMs ?? pollClassPeriodMs.slow;
+    this.changeMs = options.changeMs ?? pollClassPeriodMs.change;
     this.piggyback = options.piggyback ?? true;
     this.maxItems = options.maxItems;
     const factor = options.staleFactor ?? 5;

@@ -37,6 +37,10 @@ export const tagSimSchema = z.strictObject({
   wear: z.number().default(0),
 });
 
+/** Poll classes of machine tags and their default periods, in ms of plant time */
+export const pollClassPeriodMs = { fast: 100, change: 500, slow: 1000 } as const;
+export type PollClass = keyof typeof pollClassPeriodMs;
+
 export const tagSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'must be snake_case, starting with a letter (max 48)'),
   address: z.string().min(1),
@@ -44,7 +48,7 @@ export const tagSchema = z.strictObject({
   unit: z.string().max(16).optional(),
   min: z.number().optional(),
   max: z.number().optional(),
-  poll: z.enum(['fast', 'slow', 'change']).default('slow'),
+  poll: z.enum(Object.keys(pollClassPeriodMs) as [PollClass, ...PollClass[]]).default('slow'),
   deadband: z.number().min(0).default(0),
   role: z.enum(tagRoles).optional(),
   writable: z.boolean().default(false),

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { loadPlant, type Machine } from '@plant-twin/plant-model';
+import { loadPlant, type Machine, type PollClass } from '@plant-twin/plant-model';
 import { S7Connection } from '../connection.js';
 import { planReads } from '../planner.js';
-import { S7Poller, type PollClass } from '../poller.js';
+import { S7Poller } from '../poller.js';
 import { ChaosProxy } from '../testing/chaos-proxy.js';
 import { percentile, round, startChild } from './child.js';
 
