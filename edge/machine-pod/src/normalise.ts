@@ -6,7 +6,6 @@ import { counterDelta, unsigned32 } from './counters.js';
 import type { MachineEvent } from './drivers/types.js';
 import type { PodMetrics } from './metrics.js';
 import type { MessageBody } from './publisher.js';
-import { SourceClock } from './source-clock.js';
 import { readJson, writeJsonAtomic } from './state-file.js';
 
 /** Roles that travel in their own message kinds (or not at all) instead of samples. */
@@ -25,6 +24,8 @@ export interface NormaliserOptions {
   /** every value is published at least this often even without a change beyond its deadband */
   refreshMs?: number;
   now?: () => number;
+  /** the machine's time base as the pod knows it (the publisher's SourceClock); default: now */
+  machineNow?: () => number;
 }
 
 /**
@@ -50,7 +51,6 @@ export class Normaliser {
   private totalsDirty = false;
   private readonly refreshMs: number;
   private readonly now: () => number;
-  private readonly sourceClock: SourceClock;
 
   constructor(private readonly o: NormaliserOptions) {
     this.tags = new Map(o.machine.tags.map((t) => [t.name, t]));
@@ -59,7 +59,6 @@ export class Normaliser {
     this.totals = readJson<CounterState>(this.counterFile, {});
     this.refreshMs = o.refreshMs ?? 60_000;
     this.now = o.now ?? Date.now;
-    this.sourceClock = new SourceClock(this.now);
   }
 
   /** Messages for a batch of events; a bad event is logged, counted and skipped. */
@@ -94,7 +93,6 @@ export class Normaliser {
       }
     }
     if (totalsChanged) this.totalsDirty = true;
-    for (const b of out) this.sourceClock.saw(b.ts);
     return out;
   }
 
@@ -112,7 +110,7 @@ export class Normaliser {
   /** The machine link is gone: its state is unknown (quality bad) and its last values are no longer current. */
   connectionLost(): MessageBody[] {
     // the machine's clock is out of reach now: its last reading, advanced by the time since
-    const ts = this.sourceClock.now();
+    const ts = (this.o.machineNow ?? this.now)();
     const out: MessageBody[] = [];
     out.push({ kind: 'state', ts, state: this.state ?? 'off', previous: this.state, quality: 'bad', ...this.context() });
     const values = [...this.current.values()].map((v) => ({ ...v, quality: 'bad' as const, ts }));

@@ -91,7 +91,7 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
     bootId, stateDir: cfg.stateDir, log, metrics, maxQueue: cfg.maxQueue, machineConnected,
   });
   const pub = publisher;
-  const normaliser = new Normaliser({ machine, stateDir: cfg.stateDir, log, metrics, refreshMs: cfg.refreshMs });
+  const normaliser = new Normaliser({ machine, stateDir: cfg.stateDir, log, metrics, refreshMs: cfg.refreshMs, machineNow: () => pub.machineNow() });
 
   const publishJob = (job: AgentJob, event: JobEvent) => {
     void pub.publish({ kind: 'job', ts: pub.machineNow(), jobId: job.jobId, event, partNumber: job.partNumber, quantity: job.quantity, good: job.good, scrap: job.scrap, ...(job.message ? { message: job.message.slice(0, 200) } : {}) }, { durable: true }).catch(() => undefined);

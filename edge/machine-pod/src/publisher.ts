@@ -40,7 +40,7 @@ export class Publisher {
   private stopped = false;
   private readonly maxQueue: number;
   private readonly window: number;
-  /** the pod's status is stamped on the machine's time base, like everything else it publishes */
+  /** the pod's one view of the machine's time: for what the pod itself says (status, job events, a lost link) */
   private readonly clock = new SourceClock();
 
   constructor(private readonly o: PublisherOptions) {
@@ -111,11 +111,12 @@ export class Publisher {
    */
   publish(body: MessageBody, opts: { durable: boolean; retain?: boolean }): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('publisher stopped'));
+    // what the machine said tells its time even when the sample itself is dropped
+    if (body.kind !== 'pod' && body.kind !== 'job') this.clock.saw(body.ts);
     if (body.kind === 'sample' && this.outbox.entries.length >= this.maxQueue) {
       this.o.metrics.dropped.inc(this.o.metrics.labels);
       return Promise.resolve();
     }
-    if (body.kind !== 'pod' && body.kind !== 'job') this.clock.saw(body.ts);
     const message = { ...this.envelope(this.seq++), ...body } as MachineMessage;
     return new Promise<void>((resolve, reject) => {
       const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, message, durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
