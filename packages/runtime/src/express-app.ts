@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { bearerToken, errorAnswer, notFoundAnswer, readinessAnswer, tokenMatches, unauthorizedAnswer, type HttpAnswer, type ServiceHttpOptions } from './http.js';
+import type { Registry } from 'prom-client';
+import { bearerToken, errorAnswer, notFoundAnswer, readinessAnswer, tokenMatches, unauthorizedAnswer, serviceRegistry, type HttpAnswer, type ServiceHttpOptions } from './http.js';
 
 function send(res: Response, a: HttpAnswer): void {
   if (a.headers) res.set(a.headers);
@@ -22,9 +22,8 @@ export function requireBearer(expected: string) {
  * Routes added after this are the service's own; `finish` adds the JSON error handler.
  * (Machine pods use the express-free `createLightService` with the same probes and answers.)
  */
-export function createServiceApp(opts: ServiceHttpOptions & { registry?: Registry }): { app: Express; registry: Registry; finish: () => void } {
-  const registry = opts.registry ?? new Registry();
-  collectDefaultMetrics({ register: registry });
+export function createServiceApp(opts: ServiceHttpOptions): { app: Express; registry: Registry; finish: () => void } {
+  const registry = serviceRegistry(opts.registry);
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '1mb' }));

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { z } from 'zod';
 
 /** A field-level validation error answered as 400 { error, fields: [{ path, message }] }. */
@@ -66,6 +67,13 @@ export interface ServiceHttpOptions {
   log: Logger;
   /** true when the service can do its work (e.g. connected to machine and broker) */
   ready: () => boolean | { ready: boolean; detail?: Record<string, unknown> };
+  registry?: Registry;
+}
+
+/** The registry a service's GET /metrics serves, with Node's process metrics added. */
+export function serviceRegistry(registry = new Registry()): Registry {
+  collectDefaultMetrics({ register: registry });
+  return registry;
 }
 
 /** GET /health/ready: 200 when ready, 503 until then, with the service's detail. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { bearerToken, errorAnswer, HttpError, notFoundAnswer, readinessAnswer, tokenMatches, unauthorizedAnswer, type HttpAnswer, type ServiceHttpOptions } from './http.js';
+import type { Registry } from 'prom-client';
+import { bearerToken, errorAnswer, HttpError, notFoundAnswer, readinessAnswer, tokenMatches, unauthorizedAnswer, serviceRegistry, type HttpAnswer, type ServiceHttpOptions } from './http.js';
 
 /**
  * The express-free HTTP service of the machine pods: the same probes, metrics, JSON answers and
@@ -75,9 +75,8 @@ function send(res: ServerResponse, a: HttpAnswer): void {
   res.end(json);
 }
 
-export function createLightService(opts: ServiceHttpOptions & { registry?: Registry }): LightService {
-  const registry = opts.registry ?? new Registry();
-  collectDefaultMetrics({ register: registry });
+export function createLightService(opts: ServiceHttpOptions): LightService {
+  const registry = serviceRegistry(opts.registry);
   const routes: Route[] = [];
   const route: LightService['route'] = (method, pattern, handler, o = {}) => routes.push({ method, ...compile(pattern), handler, auth: o.auth });
   route('GET', '/health/live', () => ({ status: 200, body: { live: true } }));
