@@ -2,7 +2,7 @@
  * Helpers for tests that drive the cloud (import '@plant-twin/cloud/testing'): the OEE of a
  * simulator's own record, the messages a pod would publish for it, and the comparison.
  */
-export { truthOee, podMessages, oeeDifferences, type SimTruth } from './truth.js';
+export { truthOee, podMessages, oeeDiffPp, oeeDifferences, type SimTruth } from './truth.js';
 export { MessageFactory, batch } from './messages.js';
 export { call, type HttpResult } from './http.js';
 export { freshDb, dbKinds, type DbKind } from './db.js';

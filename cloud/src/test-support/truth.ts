@@ -56,14 +56,17 @@ export function podMessages(truth: SimTruth, machineId: string, now: number): Ma
   return out.sort((a, b) => a.ts - b.ts);
 }
 
+const oeeRatios = ['availability', 'effectiveness', 'qualityRatio', 'oee'] as const;
+
+/** Per ratio, |cloud - truth| in percentage points (Infinity when only one side has a value). */
+export function oeeDiffPp(cloud: OeeKpis | OeeBreakdown, truth: OeeKpis): Record<(typeof oeeRatios)[number], number> {
+  const diff = (a: number | null, b: number | null) => (a === null || b === null ? (a === b ? 0 : Infinity) : Math.abs(a - b) * 100);
+  return Object.fromEntries(oeeRatios.map((k) => [k, diff(cloud[k], truth[k])])) as Record<(typeof oeeRatios)[number], number>;
+}
+
 /** Differences above the tolerance (percentage points) between the cloud's and the truth's ratios. */
 export function oeeDifferences(cloud: OeeKpis | OeeBreakdown, truth: OeeKpis, tolerancePp: number): string[] {
-  const out: string[] = [];
-  for (const k of ['availability', 'effectiveness', 'qualityRatio', 'oee'] as const) {
-    const a = cloud[k], b = truth[k];
-    if (a === null || b === null) {
-      if (a !== b) out.push(`${k}: cloud ${a} truth ${b}`);
-    } else if (Math.abs(a - b) * 100 > tolerancePp) out.push(`${k}: cloud ${(a * 100).toFixed(2)} % truth ${(b * 100).toFixed(2)} %`);
-  }
-  return out;
+  const diffs = oeeDiffPp(cloud, truth);
+  const pct = (v: number | null) => (v === null ? String(v) : `${(v * 100).toFixed(2)} %`);
+  return oeeRatios.filter((k) => diffs[k] > tolerancePp).map((k) => `${k}: cloud ${pct(cloud[k])} truth ${pct(truth[k])}`);
 }

@@ -1,4 +1,4 @@
-import { oeeDifferences, truthOee, type SimTruth } from '@plant-twin/cloud/testing';
+import { oeeDiffPp, oeeDifferences, truthOee, type SimTruth } from '@plant-twin/cloud/testing';
 import { oeeModelOf, type OeeBreakdown, type OeeKpis } from '@plant-twin/cloud';
 import type { Machine } from '@plant-twin/plant-model';
 import type { PlantRun } from '../plant-run.js';
@@ -95,11 +95,7 @@ export async function oeeAgainstTruth(run: PlantRun, truth: PlantTruth, from: nu
     const report = await run.http<{ machines: Record<string, OeeBreakdown> }>(cloudApi, `/api/v1/oee?from=${from}&to=${end}&machineIds=${m.id}`);
     const cloud = report.machines[m.id]!;
     const t = truthOee(truth, model, m.id, from, end, truth.now);
-    const diffs = (['availability', 'effectiveness', 'qualityRatio', 'oee'] as const).map((k) => {
-      const a = cloud[k], b = t[k];
-      return a === null || b === null ? (a === b ? 0 : Infinity) : Math.abs(a - b) * 100;
-    });
-    out[m.id] = { cloud, truth: t, end, maxDiffPp: Math.max(...diffs), differences: oeeDifferences(cloud, t, tolerancePp) };
+    out[m.id] = { cloud, truth: t, end, maxDiffPp: Math.max(...Object.values(oeeDiffPp(cloud, t))), differences: oeeDifferences(cloud, t, tolerancePp) };
   }
   return out;
 }
