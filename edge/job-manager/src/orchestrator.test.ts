@@ -102,6 +102,19 @@ describe.each(dbTargets().map((t) => [t().name, t] as const))('orchestrator on %
     expect(truth.confirmations.find((c) => c.orderId === y.orderId)).toMatchObject({ goodQuantity: agentOf(yDone).good, final: true });
   });
 
+  it('records a job that started and finished between two passes as running, then completed', async () => {
+    s = await startStack(target, ['CNC-01'], { setupMs: 0, cycleMs: 0, scrapEvery: 1000 }); // the first look after dispatch finds it done
+    const o = await order(s, { partNumber: 'HUB-7001', workCenter: 'cnc', quantity: 3 });
+    await s.startJm();
+    const d = await until('completed', async () => {
+      const j = await job(s, jobIdOf(o));
+      return j.job?.status === 'completed' && j;
+    });
+    const a = s.agents.get('CNC-01')!.jobs.get(jobIdOf(o))!;
+    expect(d.events.filter((e: any) => e.kind === 'transition').map((e: any) => e.to)).toEqual(['planned', 'released', 'dispatched', 'running', 'completed']);
+    expect(d.job).toMatchObject({ good: 3, startedAt: a.startedAt, endedAt: a.endedAt });
+  });
+
   it('moves a job that has not started off an unreachable pod, and cancels the stray copy when the pod returns', async () => {
     s = await startStack(target, ['PRS-01', 'PRS-02'], (m) => (m === 'PRS-01' ? { setupMs: 600_000, cycleMs: 20, scrapEvery: 10 } : { setupMs: 20, cycleMs: 20, scrapEvery: 10 }));
     const prs1 = s.agents.get('PRS-01')!;

@@ -161,6 +161,8 @@ export class Orchestrator {
     const counts = { good: a.good, scrap: a.scrap };
     const started = a.startedAt ? new Date(a.startedAt) : job.started_at;
     const ended = a.endedAt ? new Date(a.endedAt) : new Date();
+    // a job that started and finished between two passes still ran: its history says so
+    const ranUnseen: JobStatus[] = job.status === 'dispatched' && a.startedAt ? ['running'] : [];
     switch (a.status) {
       case 'dispatched':
       case 'setup':
@@ -172,16 +174,16 @@ export class Orchestrator {
         if (job.status !== 'held') return this.to(job, 'held', a.message ?? `held on ${m}`, counts, 'agent');
         return this.progress(job, counts);
       case 'completed':
-        return this.to(job, 'completed', `completed on ${m}`, { ...counts, started_at: started, ended_at: ended }, 'agent');
+        return this.to(job, 'completed', `completed on ${m}`, { ...counts, started_at: started, ended_at: ended }, 'agent', ranUnseen);
       case 'cancelled': {
         const reachedLowered = job.dispatched_quantity !== null && job.quantity < job.dispatched_quantity && a.good >= job.quantity;
         if (reachedLowered && !job.cancel_requested) return this.to(job, 'completed', `stopped on ${m}: the ERP lowered the quantity to ${job.quantity}`, { ...counts, started_at: started, ended_at: ended });
-        return this.to(job, 'cancelled', job.cancel_requested ? `cancelled on ${m}` : a.message ?? `cancelled at ${m}`, { ...counts, started_at: started, ended_at: ended }, 'agent');
+        return this.to(job, 'cancelled', job.cancel_requested ? `cancelled on ${m}` : a.message ?? `cancelled at ${m}`, { ...counts, started_at: started, ended_at: ended }, 'agent', ranUnseen);
       }
       case 'rejected':
         return this.refused(job, m, a.message ?? 'rejected by the machine');
       case 'failed':
-        return this.to(job, 'failed', a.message ?? `failed on ${m}`, { ...counts, started_at: started, ended_at: ended }, 'agent');
+        return this.to(job, 'failed', a.message ?? `failed on ${m}`, { ...counts, started_at: started, ended_at: ended }, 'agent', ranUnseen);
     }
   }
 
@@ -190,9 +192,13 @@ export class Orchestrator {
     return this.db.updateTable('jobs').set({ ...counts, updated_at: new Date() }).where('id', '=', job.id).returningAll().executeTakeFirstOrThrow();
   }
 
-  private async to(job: Job, status: JobStatus, reason: string, set: Updateable<JobsTable> = {}, actor: 'orchestrator' | 'agent' = 'orchestrator'): Promise<Job> {
+  /** `via`: statuses the job passed through unseen, recorded before `status` in the same transaction. */
+  private async to(job: Job, status: JobStatus, reason: string, set: Updateable<JobsTable> = {}, actor: 'orchestrator' | 'agent' = 'orchestrator', via: JobStatus[] = []): Promise<Job> {
     try {
-      const j = await this.db.transaction().execute((trx) => transition(trx, job.id, status, { actor, reason, set }));
+      const j = await this.db.transaction().execute(async (trx) => {
+        for (const v of via) await transition(trx, job.id, v, { actor, reason: `${v} on ${job.machine_id} (seen already ${status})`, set: { started_at: set.started_at } });
+        return transition(trx, job.id, status, { actor, reason, set });
+      });
       this.log.info({ jobId: job.id, from: job.status, to: status, machineId: job.machine_id, reason }, 'job transition');
       return j;
     } catch (err) {
