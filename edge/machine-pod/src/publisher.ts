@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import { contractVersion, machineTopic, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
+import { QosPublisher } from '@plant-twin/mqtt-link';
 import type { Logger } from '@plant-twin/runtime';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { SourceClock } from './source-clock.js';
@@ -32,11 +32,10 @@ export interface PublisherOptions {
  * every connect; the broker publishes the retained last will (offline) if the pod vanishes.
  */
 export class Publisher {
-  private client: MqttClient | undefined;
+  private client: QosPublisher | undefined;
   private readonly outbox: Outbox;
   private seq = 0;
   private inflight = 0;
-  private isConnected = false;
   private stopped = false;
   private readonly maxQueue: number;
   private readonly window: number;
@@ -64,35 +63,29 @@ export class Publisher {
 
   start(): void {
     const will: PodMessage = { ...this.envelope(0), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
-    const client = mqtt.connect(this.o.url, {
-      protocolVersion: 4,
-      clean: true,
+    const client = new QosPublisher({
+      url: this.o.url,
       clientId: `pod-${this.o.machineId}-${this.o.bootId}`,
-      reconnectPeriod: 1000,
-      connectTimeout: 5000,
-      // mqtt-packet's cache of all 65,536 packet-id buffers is 6 MB of heap: a tenth of a pod's budget
-      writeCache: false,
       will: { topic: this.topic('pod'), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+      log: this.o.log,
+      onConnect: () => {
+        this.o.metrics.reconnects.inc({ ...this.o.metrics.labels, target: 'broker' });
+        this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 1);
+        this.o.log.info({ url: this.o.url }, 'connected to the broker');
+        void this.publishPodStatus().catch(() => undefined);
+        this.pump();
+      },
+      onDisconnect: () => {
+        this.o.log.warn('broker connection lost; queueing');
+        this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 0);
+      },
     });
     this.client = client;
-    client.on('connect', () => {
-      this.isConnected = true;
-      this.o.metrics.reconnects.inc({ ...this.o.metrics.labels, target: 'broker' });
-      this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 1);
-      this.o.log.info({ url: this.o.url }, 'connected to the broker');
-      void this.publishPodStatus().catch(() => undefined);
-      this.pump();
-    });
-    client.on('close', () => {
-      if (this.isConnected) this.o.log.warn('broker connection lost; queueing');
-      this.isConnected = false;
-      this.o.metrics.connected.set({ ...this.o.metrics.labels, target: 'broker' }, 0);
-    });
-    client.on('error', (err) => this.o.log.warn({ err: err.message }, 'broker error'));
+    client.start();
   }
 
   connected(): boolean {
-    return this.isConnected;
+    return this.client?.connected ?? false;
   }
 
   queueDepth(): number {
@@ -132,26 +125,28 @@ export class Publisher {
 
   private pump(): void {
     const client = this.client;
-    if (!client || !this.isConnected) return;
+    if (!client?.connected) return;
     for (const entry of this.outbox.entries) {
       if (this.inflight >= this.window) break;
       if (entry.inflight) continue;
       entry.inflight = true;
       this.inflight++;
-      client.publish(entry.topic, JSON.stringify(entry.message), { qos: 1, retain: entry.retain }, (err) => {
-        this.inflight--;
-        entry.inflight = false;
-        if (err) {
-          // the client gave it up (ended); it stays in the outbox for the next connection
-          if (!this.stopped) setTimeout(() => this.pump(), 500).unref();
-          return;
-        }
-        this.outbox.ack(entry);
-        this.o.metrics.published.inc({ ...this.o.metrics.labels, kind: entry.message.kind });
-        this.updateDepth();
-        for (const w of entry.waiters) w.resolve();
-        this.pump();
-      });
+      client.publish(entry.topic, JSON.stringify(entry.message), { retain: entry.retain }).then(
+        () => {
+          this.inflight--;
+          entry.inflight = false;
+          this.outbox.ack(entry);
+          this.o.metrics.published.inc({ ...this.o.metrics.labels, kind: entry.message.kind });
+          this.updateDepth();
+          for (const w of entry.waiters) w.resolve();
+          this.pump();
+        },
+        () => {
+          // not acknowledged (the connection went): it stays in the outbox, sent again on the next connection
+          this.inflight--;
+          entry.inflight = false;
+        },
+      );
     }
   }
 
@@ -173,15 +168,12 @@ export class Publisher {
   /** Publishes the retained offline status (when connected), then disconnects; the outbox stays on disk. */
   async stop(): Promise<void> {
     const client = this.client;
-    if (client && this.isConnected) {
+    if (client?.connected) {
       const offline: PodMessage = { ...this.envelope(this.seq++), kind: 'pod', ts: this.clock.now(), status: 'offline', machineConnected: false };
-      await Promise.race([
-        new Promise<void>((r) => client.publish(this.topic('pod'), JSON.stringify(offline), { qos: 1, retain: true }, () => r())),
-        new Promise<void>((r) => setTimeout(r, 2000).unref()),
-      ]);
+      await Promise.race([client.publish(this.topic('pod'), JSON.stringify(offline), { retain: true }).catch(() => undefined), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
     }
     this.stopped = true;
-    if (client) await new Promise<void>((r) => client.end(true, {}, () => r()));
+    await client?.end();
     this.outbox.close();
   }
 }

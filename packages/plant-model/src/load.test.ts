@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { defaultPlantFile, loadPlant, localSiteFile, parsePlant, PlantModelError, applySite, parseSite } from './index.js';
+import { readYaml } from './load.js';
 
-const raw = () => parse(readFileSync(defaultPlantFile, 'utf8'));
+const raw = () => readYaml(defaultPlantFile) as any;
 
 describe('plant model', () => {
   it('loads the eleven machines of the plant', () => {
@@ -48,6 +48,11 @@ describe('plant model', () => {
       ]),
     );
     expect(err!.message).toContain('plant/bad.yaml: machines[3].tags[2].address');
+  });
+
+  it('names the file, line and column of a YAML syntax error; dates stay strings (YAML 1.2 core schema)', () => {
+    expect(() => readYaml('plant/broken.yaml', 'version: 1\nmachines:\n  - id: PRS-01\n   area: press\n')).toThrow(/^plant\/broken\.yaml: 1 problem\n  plant\/broken\.yaml: YAML: .* at line 4, column 4/);
+    expect(readYaml('x.yaml', 'due: 2030-01-01\non: yes\nn: 0x10\n')).toEqual({ due: '2030-01-01', on: 'yes', n: 16 });
   });
 
   it('detects overlapping S7 tags and type/address mismatches', () => {
