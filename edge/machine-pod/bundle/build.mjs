@@ -7,6 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const outdir = here('../dist-bundle');
+// iconv-lite's double-byte code pages (Japanese, Chinese, Korean collations) are ~450 KB of source
+// that every SQL pod would hold in memory; they stay files in node_modules (the image has them),
+// required the first time such a collation is decoded
+const iconvTablesOnDemand = {
+  name: 'iconv-tables-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, (args) =>
+      /[\\/]iconv-lite[\\/]encodings$/.test(args.resolveDir) ? { path: `iconv-lite/encodings/${args.path.slice(2)}`, external: true } : undefined,
+    );
+  },
+};
 const result = await build({
   entryPoints: { pod: here('../src/main.ts') },
   outdir,
@@ -24,6 +35,7 @@ const result = await build({
   // CJS dependencies call require(); give the ESM bundle one
   banner: { js: "import { createRequire as __podRequire } from 'node:module'; const require = __podRequire(import.meta.url);" },
   alias: { '@azure/identity': here('./azure-identity-excluded.js') },
+  plugins: [iconvTablesOnDemand],
   logLevel: 'warning',
 });
 rmSync(outdir, { recursive: true, force: true });

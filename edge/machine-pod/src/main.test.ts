@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, tempDir, uniquePlantId, waitFor } from './test-support.js';
@@ -48,6 +49,15 @@ describe('machine pod program (dist-bundle/pod.mjs)', () => {
     // leave no retained status of this test run on the shared broker
     await sub.client.publishAsync(`plant-twin/v1/${plantId}/finishing/LSR-01/pod`, '', { retain: true, qos: 1 });
     await sub.close();
+  });
+
+  it('resolves the code page tables the bundle leaves in node_modules (double-byte SQL collations)', () => {
+    const dir = dirname(mainJs);
+    const bundled = readdirSync(dir).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    const tables = [...new Set([...bundled.matchAll(/\("(iconv-lite\/encodings\/tables\/[\w-]+\.json)"\)/g)].map((m) => m[1]!))];
+    expect(tables).toEqual(expect.arrayContaining(['iconv-lite/encodings/tables/cp936.json', 'iconv-lite/encodings/tables/shiftjis.json']));
+    const load = createRequire(mainJs);
+    for (const t of tables) expect(load(t), t).toBeTypeOf('object');
   });
 
   it('refuses to start without the API token, naming the variable', async () => {
