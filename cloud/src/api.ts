@@ -1,6 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bearerToken, HttpError, validate } from '@plant-twin/runtime';
 import type { Plant } from '@plant-twin/plant-model';
 import { audit, auditLog, authenticate, createUser, listUsers, login, loginBlockedFor, logout, randomSecret, roles, updateUser, verifyPassword, type Role, type User } from './auth/users.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { defaultPlantFile, loadPlant, type Plant } from '@plant-twin/plant-model';
 import { edgeCredentialsSchema } from './auth/edge-auth.js';

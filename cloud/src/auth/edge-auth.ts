@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { verifySecret } from '@plant-twin/runtime';
 
 export const edgeCredentialsSchema = z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'edge id: lower-case letters, digits, "-"'), z.string().regex(/^scrypt\$/, 'must be a scrypt hash (node cloud/dist/hash-token.js <edgeId>)'));

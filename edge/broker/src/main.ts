@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createLogger, createServiceApp, listen, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { Gauge } from 'prom-client';
 import { startEdgeBroker } from './broker.js';

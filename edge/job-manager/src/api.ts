@@ -1,7 +1,7 @@
 import { jobIdSchema } from '@plant-twin/contracts';
 import { HttpError, requireBearer, validate } from '@plant-twin/runtime';
 import type { Express, NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Unreachable } from './http-client.js';
 import { recordEvent, TransitionError, type Db } from './lifecycle.js';
 import { AgentRefused, type Orchestrator } from './orchestrator.js';

@@ -1,5 +1,5 @@
 import { createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startJobManager } from './service.js';
 
 const podUrls = z

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultPlantFile, loadPlant, pollClassPeriodMs } from '@plant-twin/plant-model';
 import { createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { startMachinePod } from './pod.js';

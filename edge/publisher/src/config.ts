@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadPlant } from '@plant-twin/plant-model';
 import { portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
 import { checkCloudUrl } from './cloud-client.js';

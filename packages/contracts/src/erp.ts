@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The ERP's production-order interface as the job manager uses it (the ERP simulator serves it;

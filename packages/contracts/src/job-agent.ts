@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The job agent REST API every machine pod serves (bearer token auth), used by the job manager.

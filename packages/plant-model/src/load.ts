@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_SCHEMA, load as parseYaml, YAMLException } from 'js-yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { plantSchema, siteSchema, type Machine, type Plant, type Site } from './schema.js';
 
 /** Every problem of one file, each as "file: path.in[2].doc: what is wrong". */

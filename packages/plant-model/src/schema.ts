@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseS7Address, type S7Address } from './s7-address.js';
 import { mailboxSize } from './s7-mailbox.js';
 import { sqlTagTables } from './sql-vendor.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Program configuration comes only from environment variables: validated once, all errors at once. */
 export class ConfigError extends Error {

@@ -2,7 +2,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** A field-level validation error answered as 400 { error, fields: [{ path, message }] }. */
 export class ValidationError extends Error {

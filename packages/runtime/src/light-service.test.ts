@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError, validate } from './http.js';
 import { createLightService } from './light-service.js';
 import { createLogger } from './logger.js';

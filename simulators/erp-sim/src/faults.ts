@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Rng } from './rng.js';
 
 const rate = z.number().min(0).max(1);

@@ -1,6 +1,6 @@
 import { loadPlant, defaultPlantFile } from '@plant-twin/plant-model';
 import { createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startErpSim } from './server.js';
 
 const rate = z.coerce.number().min(0).max(1);

@@ -4,7 +4,7 @@ import { confirmationSchema, erpPaths, orderIdSchema, type ProductionOrderPage }
 import type { Plant } from '@plant-twin/plant-model';
 import { createServiceApp, HttpError, listen, validate, ValidationError, type Logger } from '@plant-twin/runtime';
 import { Counter, Gauge } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { requireBasic } from './auth.js';
 import { orderCatalog } from './catalog.js';
 import { Erp, type GeneratorOptions } from './erp.js';

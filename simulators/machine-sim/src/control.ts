@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { createServiceApp, HttpError, listen, requireBearer, validate, type Logger } from '@plant-twin/runtime';
 import type { NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimulatedPlant } from './start.js';
 
 export interface ControlServer {

@@ -1,6 +1,6 @@
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { ConfigError, createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startSimulatedPlant } from './start.js';
 import { plantStepMs } from './clock.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { dispatchJobSchema, jobActions, jobAgentPaths, jobIdSchema } from '@plant-twin/contracts';
 import { validate, type LightService } from '@plant-twin/runtime';
 import type { JobAgent } from './agent.js';

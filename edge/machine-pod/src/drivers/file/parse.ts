@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TagValue } from '@plant-twin/contracts';
 import { fileFormats, type FileFormat, type Machine } from '@plant-twin/plant-model';
 
