@@ -14,7 +14,8 @@ const env = readEnv(
     POD_API_TOKEN: z.string().min(16, 'secret not set or shorter than 16 characters (mount it from a Kubernetes Secret or export it)'),
     STATE_DIR: z.string().min(1),
     POD_REFRESH_S: z.coerce.number().positive().default(60),
-    POD_QUEUE_MAX: z.coerce.number().int().min(100).default(100_000),
+    /** outbox bound: ~1.2 KB of memory per typical queued message, so 20,000 keep a pod well inside its 96 Mi limit */
+    POD_QUEUE_MAX: z.coerce.number().int().min(100).default(20_000),
     /** plant id in topics, when it must differ from the plant model's (tests, staging) */
     POD_TOPIC_PLANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/).optional(),
     /**

@@ -44,7 +44,7 @@ export class Publisher {
 
   constructor(private readonly o: PublisherOptions) {
     this.outbox = new Outbox(join(o.stateDir, 'outbox.jsonl'));
-    this.maxQueue = o.maxQueue ?? 100_000;
+    this.maxQueue = o.maxQueue ?? 20_000;
     this.window = o.window ?? 100;
     // seq 0 is the last will's; live messages start at 1
     this.seq = 1;
@@ -112,7 +112,7 @@ export class Publisher {
     }
     const message = { ...this.envelope(this.seq++), ...body } as MachineMessage;
     return new Promise<void>((resolve, reject) => {
-      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, message, durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
+      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, kind: body.kind, payload: JSON.stringify(message), durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
       this.outbox.push(entry);
       this.updateDepth();
       this.pump();
@@ -131,12 +131,12 @@ export class Publisher {
       if (entry.inflight) continue;
       entry.inflight = true;
       this.inflight++;
-      client.publish(entry.topic, JSON.stringify(entry.message), { retain: entry.retain }).then(
+      client.publish(entry.topic, entry.payload, { retain: entry.retain }).then(
         () => {
           this.inflight--;
           entry.inflight = false;
           this.outbox.ack(entry);
-          this.o.metrics.published.inc({ ...this.o.metrics.labels, kind: entry.message.kind });
+          this.o.metrics.published.inc({ ...this.o.metrics.labels, kind: entry.kind });
           this.updateDepth();
           for (const w of entry.waiters) w.resolve();
           this.pump();
