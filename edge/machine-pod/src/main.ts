@@ -14,8 +14,8 @@ const env = readEnv(
     POD_API_TOKEN: z.string().min(16, 'secret not set or shorter than 16 characters (mount it from a Kubernetes Secret or export it)'),
     STATE_DIR: z.string().min(1),
     POD_REFRESH_S: z.coerce.number().positive().default(60),
-    /** outbox bound: ~1.2 KB of memory per typical queued message, so 20,000 keep a pod well inside its 96 Mi limit */
-    POD_QUEUE_MAX: z.coerce.number().int().min(100).default(20_000),
+    /** outbox bound, MB of queued message text (memory is about twice that): 16 keeps a pod inside its 96 Mi limit */
+    POD_QUEUE_MAX_MB: z.coerce.number().positive().max(1024).default(16),
     /** plant id in topics, when it must differ from the plant model's (tests, staging) */
     POD_TOPIC_PLANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/).optional(),
     /**
@@ -45,7 +45,7 @@ const pod = await startMachinePod({
   stateDir: env.STATE_DIR,
   port: env.POD_PORT,
   refreshMs: env.POD_REFRESH_S * 1000,
-  maxQueue: env.POD_QUEUE_MAX,
+  maxQueueBytes: env.POD_QUEUE_MAX_MB * 1e6,
   topicPlantId: env.POD_TOPIC_PLANT,
   ...timeScaled(env.POD_TIME_SCALE),
   ...(env.POD_SQL_CA_FILE ? { sql: { ca: readFileSync(env.POD_SQL_CA_FILE, 'utf8') } } : {}),

@@ -28,6 +28,8 @@ export interface OutboxEntry {
  */
 export class Outbox {
   readonly entries: OutboxEntry[] = [];
+  /** characters of message text held (the queue's memory is about twice that) */
+  bytes = 0;
   private fd: number;
   private durableOnDisk = 0;
   private ackedOnDisk = 0;
@@ -53,6 +55,7 @@ export class Outbox {
     writeFileAtomic(file, restored.map(serialise).join(''));
     this.fd = openSync(file, 'a');
     this.entries.push(...restored);
+    for (const e of restored) this.bytes += e.payload.length;
     this.durableOnDisk = restored.length;
     this.syncTimer = setInterval(() => this.sync(), syncMs);
     this.syncTimer.unref();
@@ -69,12 +72,16 @@ export class Outbox {
       this.dirty = true;
     }
     this.entries.push(entry);
+    this.bytes += entry.payload.length;
   }
 
   /** Removes an acknowledged entry; rewrites the journal when it is mostly acknowledged lines. */
   ack(entry: OutboxEntry): void {
     const i = this.entries.indexOf(entry);
-    if (i >= 0) this.entries.splice(i, 1);
+    if (i >= 0) {
+      this.entries.splice(i, 1);
+      this.bytes -= entry.payload.length;
+    }
     if (!entry.durable) return;
     this.ackedOnDisk++;
     if (this.ackedOnDisk === this.durableOnDisk) this.truncate();

@@ -33,7 +33,7 @@ export interface PodConfig {
   /** full refresh of every sample value at least this often */
   refreshMs?: number;
   /** bound of the outgoing queue (messages) */
-  maxQueue?: number;
+  maxQueueBytes?: number;
   file?: FileDriverOptions;
   sql?: SqlDriverOptions;
   s7?: S7DriverOptions;
@@ -88,7 +88,7 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
 
   publisher = new Publisher({
     url: cfg.mqttUrl, machineId: machine.id, areaId: machine.area, plantId: cfg.topicPlantId ?? cfg.plant.plant.id,
-    bootId, stateDir: cfg.stateDir, log, metrics, maxQueue: cfg.maxQueue, machineConnected,
+    bootId, stateDir: cfg.stateDir, log, metrics, maxQueueBytes: cfg.maxQueueBytes, machineConnected,
   });
   const pub = publisher;
   const normaliser = new Normaliser({ machine, stateDir: cfg.stateDir, log, metrics, refreshMs: cfg.refreshMs, machineNow: () => pub.machineNow() });
@@ -102,9 +102,15 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
     emit: async (events: MachineEvent[], opts) => {
       const bodies = normaliser.normalise(events);
       const acked = Promise.all(bodies.map((b) => pub.publish(b, opts)));
-      if (opts.durable) normaliser.persistTotals();
+      if (opts.durable) {
+        // journaled, so accepted now: waiting for the broker here would hold every poll's values in
+        // memory for as long as it is away (~5 KB per S7 poll, measured)
+        normaliser.persistTotals();
+        acked.catch(() => undefined);
+        return;
+      }
       await acked;
-      if (!opts.durable) normaliser.persistTotals();
+      normaliser.persistTotals();
     },
     connection: (up, reason) => {
       metrics.connected.set({ ...metrics.labels, target: 'machine' }, up ? 1 : 0);

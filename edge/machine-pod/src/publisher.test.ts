@@ -8,8 +8,9 @@ import { Publisher } from './publisher.js';
 import { collect, quietLog, tempDir, TestBroker, uniquePlantId, waitFor } from './test-support.js';
 
 const machine = machineById(loadPlant(), 'PRS-01');
-function publisher(url: string, stateDir: string, plantId: string, bootId: string) {
-  return new Publisher({ url, machineId: machine.id, areaId: machine.area, plantId, bootId, stateDir, log: quietLog(), metrics: createPodMetrics(new Registry(), machine.id), machineConnected: () => true });
+function publisher(url: string, stateDir: string, plantId: string, bootId: string, extra: { maxQueueBytes?: number; registry?: Registry } = {}) {
+  const metrics = createPodMetrics(extra.registry ?? new Registry(), machine.id);
+  return new Publisher({ url, machineId: machine.id, areaId: machine.area, plantId, bootId, stateDir, log: quietLog(), metrics, machineConnected: () => true, maxQueueBytes: extra.maxQueueBytes });
 }
 const sample = (i: number) => ({ kind: 'sample' as const, ts: 1_700_000_000_000 + i, values: [{ name: 'tonnage', value: i, quality: 'good' as const, ts: 1_700_000_000_000 + i }] });
 const parsed = (payloads: string[]) => payloads.map((p) => parseMachineMessage(p)).map((r) => (r.ok ? r.value : null)).filter((m): m is MachineMessage => m !== null);
@@ -48,6 +49,35 @@ describe('publisher outbox', () => {
     expect(values).toEqual(want);
     expect(pub.queueDepth()).toBe(0);
     await pub.stop();
+  });
+
+  it('bounds the queue by the size of its messages: beyond it samples are dropped and counted, events still accepted', async () => {
+    const broker = await new TestBroker().start();
+    brokers.push(broker);
+    const port = broker.port;
+    await broker.stop();
+    const registry = new Registry();
+    const plantId = uniquePlantId('bound');
+    const pub = publisher(`mqtt://127.0.0.1:${port}`, join(root, 'bound'), plantId, 'bootQ', { maxQueueBytes: 4_000 });
+    const accepted = Array.from({ length: 100 }, (_, i) => pub.publish(sample(i), { durable: true }));
+    const kept = pub.queueDepth();
+    // a sample's text here is ~170 characters: the bound holds about 24 of them, the rest are dropped
+    expect(kept).toBeGreaterThanOrEqual(15);
+    expect(kept).toBeLessThanOrEqual(35);
+    const state = pub.publish({ kind: 'state', ts: 500, state: 'idle', previous: null, quality: 'good' }, { durable: true });
+    expect(pub.queueDepth()).toBe(kept + 1);
+    pub.release();
+    await pub.stop();
+    const settled = await Promise.allSettled([...accepted, state]);
+    // dropped samples resolve at once; the kept ones and the state wait for a broker that never came
+    expect(settled.filter((r) => r.status === 'rejected')).toHaveLength(kept + 1);
+    const counted = publisher(`mqtt://127.0.0.1:${port}`, join(root, 'bound2'), plantId, 'bootR', { maxQueueBytes: 1_000, registry });
+    for (let i = 0; i < 10; i++) void counted.publish(sample(i), { durable: false }).catch(() => undefined);
+    const dropped = (await registry.getSingleMetric('pod_messages_dropped_total')!.get()).values[0]!.value;
+    expect(dropped).toBe(10 - counted.queueDepth());
+    expect(dropped).toBeGreaterThan(0);
+    counted.release();
+    await counted.stop();
   });
 
   it('keeps durable messages on disk across a pod restart and sends them with their original ids', async () => {

@@ -19,8 +19,8 @@ export interface PublisherOptions {
   stateDir: string;
   log: Logger;
   metrics: PodMetrics;
-  /** queue bound: beyond it new samples are dropped (counted); events are always accepted */
-  maxQueue?: number;
+  /** queue bound in characters of message text: beyond it new samples are dropped (counted); events are always accepted */
+  maxQueueBytes?: number;
   /** messages handed to the MQTT client at once (the rest wait in the outbox) */
   window?: number;
   machineConnected: () => boolean;
@@ -37,14 +37,14 @@ export class Publisher {
   private seq = 0;
   private inflight = 0;
   private stopped = false;
-  private readonly maxQueue: number;
+  private readonly maxQueueBytes: number;
   private readonly window: number;
   /** the pod's one view of the machine's time: for what the pod itself says (status, job events, a lost link) */
   private readonly clock = new SourceClock();
 
   constructor(private readonly o: PublisherOptions) {
     this.outbox = new Outbox(join(o.stateDir, 'outbox.jsonl'));
-    this.maxQueue = o.maxQueue ?? 20_000;
+    this.maxQueueBytes = o.maxQueueBytes ?? 16_000_000;
     this.window = o.window ?? 100;
     // seq 0 is the last will's; live messages start at 1
     this.seq = 1;
@@ -106,7 +106,7 @@ export class Publisher {
     if (this.stopped) return Promise.reject(new Error('publisher stopped'));
     // what the machine said tells its time even when the sample itself is dropped
     if (body.kind !== 'pod' && body.kind !== 'job') this.clock.saw(body.ts);
-    if (body.kind === 'sample' && this.outbox.entries.length >= this.maxQueue) {
+    if (body.kind === 'sample' && this.outbox.bytes >= this.maxQueueBytes) {
       this.o.metrics.dropped.inc(this.o.metrics.labels);
       return Promise.resolve();
     }

@@ -31,7 +31,8 @@ export interface DriverContext {
   /**
    * Hands events to the pod. `durable: false` for sources the driver can read again (SQL rows,
    * files): the promise then resolves only when every message built from them is acknowledged by
-   * the broker, and the driver commits its watermark / ledger after that.
+   * the broker, and the driver commits its watermark / ledger after that. `durable: true` messages
+   * are journaled first and the promise resolves once they are.
    */
   emit(events: MachineEvent[], opts: { durable: boolean }): Promise<void>;
   /** the link to the machine came up or went down */
