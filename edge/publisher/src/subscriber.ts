@@ -1,6 +1,5 @@
 import type { Packet } from 'mqtt-packet';
-import { MqttConnection } from '@plant-twin/mqtt-link';
-import type { Logger } from '@plant-twin/runtime';
+import { MqttConnection, type MqttEndpoint } from '@plant-twin/mqtt-link';
 
 /**
  * A minimal MQTT 3.1.1 subscriber with a persistent session (clean=false, fixed client id) whose
@@ -10,13 +9,8 @@ import type { Logger } from '@plant-twin/runtime';
  * pauses (TCP back-pressure, the broker keeps the messages) while the buffer is full.
  */
 
-export interface SubscriberOptions {
-  url: string;
-  clientId: string;
+export interface SubscriberOptions extends MqttEndpoint {
   filter: string;
-  log: Logger;
-  keepaliveS?: number;
-  ca?: string | Buffer;
   /**
    * Called for every PUBLISH in arrival order. `release()` sends the PUBACK (QoS 1); call it only once
    * the message is durable. It does nothing if the connection that delivered the message is gone
@@ -34,12 +28,8 @@ export class BrokerSubscriber {
 
   constructor(private readonly opts: SubscriberOptions) {
     this.conn = new MqttConnection({
-      url: opts.url,
-      clientId: opts.clientId,
+      ...opts,
       clean: false,
-      keepaliveS: opts.keepaliveS,
-      ca: opts.ca,
-      log: opts.log,
       onUp: (sessionPresent) => {
         opts.log.info({ sessionPresent }, 'connected to mqtt broker');
         if (sessionPresent) this.subscribed = true;

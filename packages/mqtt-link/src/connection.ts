@@ -14,20 +14,24 @@ export interface MqttWill {
   retain: boolean;
 }
 
-export interface MqttConnectionOptions {
+/** Where and as whom a client connects: what every user of a connection passes through. */
+export interface MqttEndpoint {
   /** mqtt:// or mqtts:// (user and password may be in the URL) */
   url: string;
   clientId: string;
-  /** false: a persistent session the broker keeps while the client is away */
-  clean: boolean;
   keepaliveS?: number;
   /** CA to trust for mqtts (default: the system's) */
   ca?: string | Buffer;
-  will?: MqttWill;
   /** a CONNACK must come this soon after the socket opens */
   connectTimeoutMs?: number;
-  reconnect?: { baseMs: number; maxMs: number };
   log: Logger;
+}
+
+export interface MqttConnectionOptions extends MqttEndpoint {
+  /** false: a persistent session the broker keeps while the client is away */
+  clean: boolean;
+  will?: MqttWill;
+  reconnect?: { baseMs: number; maxMs: number };
   /** the broker accepted the connection */
   onUp(sessionPresent: boolean): void;
   /** every packet after the CONNACK but PINGRESP, in arrival order, with the connection it came on */

@@ -1,14 +1,7 @@
-import type { Logger } from '@plant-twin/runtime';
-import { MqttConnection, type MqttWill } from './connection.js';
+import { MqttConnection, type MqttEndpoint, type MqttWill } from './connection.js';
 
-export interface QosPublisherOptions {
-  url: string;
-  clientId: string;
-  keepaliveS?: number;
-  ca?: string | Buffer;
+export interface QosPublisherOptions extends MqttEndpoint {
   will?: MqttWill;
-  connectTimeoutMs?: number;
-  log: Logger;
   onConnect?(): void;
   onDisconnect?(): void;
 }
@@ -34,14 +27,8 @@ export class QosPublisher {
 
   constructor(private readonly o: QosPublisherOptions) {
     this.conn = new MqttConnection({
-      url: o.url,
-      clientId: o.clientId,
+      ...o,
       clean: true,
-      keepaliveS: o.keepaliveS,
-      ca: o.ca,
-      will: o.will,
-      connectTimeoutMs: o.connectTimeoutMs,
-      log: o.log,
       onUp: () => o.onConnect?.(),
       onPacket: (p) => {
         if (p.cmd !== 'puback' || p.messageId === undefined) return;
