@@ -57,8 +57,4 @@ export const cloudMigrations: Record<string, Migration> = {
     drop index message_seen_ts;
     create index message_seen_ts on message_seen using brin (ts);
   `),
-  // the last time seen from each pod boot: where that boot's last will (sent with its connect time) belongs
-  '005_boot_seen': up(`
-    create table boot_seen (machine_id text not null, boot text not null, last_ts bigint not null, primary key (machine_id, boot));
-  `),
 };

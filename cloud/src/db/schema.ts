@@ -44,7 +44,6 @@ export interface CloudTables {
     message: string | null;
   };
   pod_event: { machine_id: string; ts: number; status: string; machine_connected: boolean };
-  boot_seen: { machine_id: string; boot: string; last_ts: number };
   machine_seen: { machine_id: string; last_ts: number };
   oee_hour: OeeHourRow;
   oee_rolled: { machine_id: string; bucket: number };

@@ -25,7 +25,7 @@ export async function storeBatch(db: Kysely<CloudTables>, batch: IngestBatch, op
       on conflict do nothing returning seq`.execute(trx);
     if (inserted.rows.length === 0) return { ack: await maxSeq(trx, batch.edgeId), duplicate: true, stored: 0, fresh: [] };
 
-    const fresh = await placeLastWills(trx, await freshMessages(trx, batch.messages));
+    const fresh = await freshMessages(trx, batch.messages);
     await insertMessages(trx, fresh, opts.smallStopThresholdS);
     await sql`update edge_batch set stored = ${fresh.length} where edge_id = ${batch.edgeId} and seq = ${batch.seq}`.execute(trx);
     return { ack: await maxSeq(trx, batch.edgeId), duplicate: false, stored: fresh.length, fresh };
@@ -47,39 +47,6 @@ async function freshMessages(trx: Transaction<CloudTables>, messages: MachineMes
     on conflict do nothing returning id`.execute(trx);
   const fresh = new Set(r.rows.map((x) => x.id));
   return [...byId.values()].filter((m) => fresh.has(m.id));
-}
-
-/** a pod's last will: the offline status it hands the broker at connect (seq 0 of its boot) */
-const isLastWill = (m: MachineMessage) => m.kind === 'pod' && m.seq === 0 && m.status === 'offline';
-const bootOf = (m: MachineMessage) => m.id.split('/')[1] ?? '';
-
-/**
- * A pod prepares its last will when it connects, so the will carries the connect time; the broker
- * sends it when the pod vanishes. Placed there it would sort before the pod's own "online" and the
- * dead pod would read online. It is placed at the last time seen from that boot instead: offline
- * from the pod's last word on.
- */
-async function placeLastWills(trx: Transaction<CloudTables>, fresh: MachineMessage[]): Promise<MachineMessage[]> {
-  const last = new Map<string, { machine: string; boot: string; ts: number }>();
-  for (const m of fresh) {
-    if (isLastWill(m)) continue;
-    const key = `${m.machineId}/${bootOf(m)}`;
-    const cur = last.get(key);
-    if (!cur || m.ts > cur.ts) last.set(key, { machine: m.machineId, boot: bootOf(m), ts: m.ts });
-  }
-  if (last.size) {
-    const rows = [...last.values()];
-    await sql`insert into boot_seen (machine_id, boot, last_ts)
-      select * from unnest(${rows.map((r) => r.machine)}::text[], ${rows.map((r) => r.boot)}::text[], ${rows.map((r) => r.ts)}::bigint[])
-      on conflict (machine_id, boot) do update set last_ts = greatest(boot_seen.last_ts, excluded.last_ts)`.execute(trx);
-  }
-  const wills = fresh.filter(isLastWill);
-  if (!wills.length) return fresh;
-  const seen = await sql<{ machine_id: string; boot: string; last_ts: number }>`
-    select b.machine_id, b.boot, b.last_ts from boot_seen b
-    join unnest(${wills.map((m) => m.machineId)}::text[], ${wills.map(bootOf)}::text[]) as k(m, boot) on b.machine_id = k.m and b.boot = k.boot`.execute(trx);
-  const lastTs = new Map(seen.rows.map((r) => [`${r.machine_id}/${r.boot}`, Number(r.last_ts)]));
-  return fresh.map((m) => (isLastWill(m) ? { ...m, ts: Math.max(m.ts, lastTs.get(`${m.machineId}/${bootOf(m)}`) ?? m.ts) } : m));
 }
 
 function ofKind<K extends MachineMessage['kind']>(ms: MachineMessage[], kind: K): MessageOf<K>[] {
