@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { ingestPath } from '@plant-twin/contracts';
+import { ingestPath, type MachineMessage } from '@plant-twin/contracts';
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
 import { startCloud, type RunningCloud } from './app.js';
@@ -112,6 +112,30 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
     const alarms = await call('GET', `${cloud.url}/api/v1/alarms?machineId=IMM-01`, { token: adminToken });
     expect(alarms.body.active).toEqual([{ machineId: 'IMM-01', code: 302, text: 'alarm 302', severity: 'fault', raisedAt: t + 90_000, clearedAt: null }]);
     expect(alarms.body.history.map((a: { code: number; clearedAt: number | null }) => [a.code, a.clearedAt])).toEqual([[302, null], [301, t + 60_000]]);
+  });
+
+  it("places a vanished pod's last will at its boot's last message: the dead pod reads offline, not online", async () => {
+    const t = Date.UTC(2026, 5, 3, 9);
+    const boot = new MessageFactory('boot7');
+    // the will is prepared at connect (seq 0, the connect time); the broker sends it when the pod vanishes
+    const will: MachineMessage = { v: 1, id: 'PRS-02/boot7/0', machineId: 'PRS-02', seq: 0, ts: t - 100, kind: 'pod', status: 'offline', machineConnected: false };
+    await ingest(batch('edge-1', 30, [boot.pod('PRS-02', t, true), boot.state('PRS-02', t + 1_000, 'running'), boot.sample('PRS-02', t + 5_000, { tonnage: 1 })]));
+    await ingest(batch('edge-1', 31, [will]));
+    const machines = (await call('GET', `${cloud.url}/api/v1/machines`, { token: adminToken })).body as { id: string; status: { pod: unknown } }[];
+    expect(machines.find((m) => m.id === 'PRS-02')!.status.pod).toEqual({ status: 'offline', machineConnected: false, ts: t + 5_000 });
+    // a will in the same batch as its boot's last messages goes after them too
+    const other = new MessageFactory('boot8');
+    await ingest(batch('edge-1', 32, [other.pod('PRS-01', t, true), other.sample('PRS-01', t + 9_000, { tonnage: 3 }), { ...will, id: 'PRS-01/boot8/0', machineId: 'PRS-01' }]));
+    const after = (await call('GET', `${cloud.url}/api/v1/machines`, { token: adminToken })).body as { id: string; status: { pod: unknown } }[];
+    expect(after.find((m) => m.id === 'PRS-01')!.status.pod).toEqual({ status: 'offline', machineConnected: false, ts: t + 9_000 });
+    // PRS-02's boot says online again: the broker had gone, not the pod, so the will is withdrawn
+    await ingest(batch('edge-1', 33, [boot.sample('PRS-02', t + 7_000, { tonnage: 4 }), boot.pod('PRS-02', t + 20_000, true)]));
+    const back = (await call('GET', `${cloud.url}/api/v1/machines`, { token: adminToken })).body as { id: string; status: { pod: unknown } }[];
+    expect(back.find((m) => m.id === 'PRS-02')!.status.pod).toEqual({ status: 'online', machineConnected: true, ts: t + 20_000 });
+    expect(await cloud.db.db.selectFrom('pod_event').select(['ts', 'status']).where('machine_id', '=', 'PRS-02').orderBy('ts').execute()).toEqual([
+      { ts: t, status: 'online' },
+      { ts: t + 20_000, status: 'online' },
+    ]);
   });
 
   it('downsamples a series to at most `points` buckets, from raw or rollups, with the same min/max/avg', async () => {

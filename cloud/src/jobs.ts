@@ -25,6 +25,7 @@ export async function applyRetention(db: Kysely<CloudTables>, r: Retention, now 
   if (r.eventDays > 0) {
     const before = now - r.eventDays * day;
     for (const t of ['state_event', 'counter_event', 'alarm_event', 'job_event', 'pod_event'] as const) await sql`delete from ${sql.table(t)} where ts < ${before}`.execute(db);
+    await sql`delete from boot_seen where last_ts < ${before}`.execute(db);
   }
 }
 

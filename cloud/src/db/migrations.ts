@@ -57,4 +57,10 @@ export const cloudMigrations: Record<string, Migration> = {
     drop index message_seen_ts;
     create index message_seen_ts on message_seen using brin (ts);
   `),
+  // the last time seen from each pod boot: where that boot's last will (sent with its connect time) belongs;
+  // a stored will keeps its boot, so the boot saying online again withdraws it
+  '005_last_wills': up(`
+    create table boot_seen (machine_id text not null, boot text not null, last_ts bigint not null, primary key (machine_id, boot));
+    alter table pod_event add column will_boot text;
+  `),
 };

@@ -43,7 +43,8 @@ export interface CloudTables {
     scrap: number;
     message: string | null;
   };
-  pod_event: { machine_id: string; ts: number; status: string; machine_connected: boolean };
+  pod_event: { machine_id: string; ts: number; status: string; machine_connected: boolean; will_boot: string | null };
+  boot_seen: { machine_id: string; boot: string; last_ts: number };
   machine_seen: { machine_id: string; last_ts: number };
   oee_hour: OeeHourRow;
   oee_rolled: { machine_id: string; bucket: number };

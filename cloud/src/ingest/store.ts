@@ -25,8 +25,8 @@ export async function storeBatch(db: Kysely<CloudTables>, batch: IngestBatch, op
       on conflict do nothing returning seq`.execute(trx);
     if (inserted.rows.length === 0) return { ack: await maxSeq(trx, batch.edgeId), duplicate: true, stored: 0, fresh: [] };
 
-    const fresh = await freshMessages(trx, batch.messages);
-    await insertMessages(trx, fresh, opts.smallStopThresholdS);
+    const { messages: fresh, withdrawn } = await placeLastWills(trx, await freshMessages(trx, batch.messages));
+    await insertMessages(trx, fresh, opts.smallStopThresholdS, withdrawn);
     await sql`update edge_batch set stored = ${fresh.length} where edge_id = ${batch.edgeId} and seq = ${batch.seq}`.execute(trx);
     return { ack: await maxSeq(trx, batch.edgeId), duplicate: false, stored: fresh.length, fresh };
   });
@@ -49,12 +49,58 @@ async function freshMessages(trx: Transaction<CloudTables>, messages: MachineMes
   return [...byId.values()].filter((m) => fresh.has(m.id));
 }
 
+/** a pod's last will: the offline status it hands the broker at connect (seq 0 of its boot) */
+const isLastWill = (m: MachineMessage) => m.kind === 'pod' && m.seq === 0 && m.status === 'offline';
+const bootOf = (m: MachineMessage) => m.id.split('/')[1] ?? '';
+
+/**
+ * A pod prepares its last will when it connects, so the will carries the connect time; the broker
+ * sends it when the pod's connection ends uncleanly. Placed there it would sort before the pod's own
+ * "online" and a dead pod would read online: it is placed at the last time seen from that boot. A boot
+ * that says online again was alive all along (the broker went away, not the pod, and its outbox
+ * delivers the gap): its will is withdrawn, and `withdrawn` says from when the OEE rollups change.
+ */
+async function placeLastWills(trx: Transaction<CloudTables>, fresh: MachineMessage[]): Promise<{ messages: MachineMessage[]; withdrawn: Map<string, number> }> {
+  const key = (m: MachineMessage) => `${m.machineId}/${bootOf(m)}`;
+  const last = new Map<string, { machine: string; boot: string; ts: number }>();
+  const onlineAt = new Map<string, number>(); // boot -> index of its last online in this batch
+  fresh.forEach((m, i) => {
+    if (isLastWill(m)) return;
+    const cur = last.get(key(m));
+    if (!cur || m.ts > cur.ts) last.set(key(m), { machine: m.machineId, boot: bootOf(m), ts: m.ts });
+    if (m.kind === 'pod' && m.status === 'online') onlineAt.set(key(m), i);
+  });
+  if (last.size) {
+    const rows = [...last.values()];
+    await sql`insert into boot_seen (machine_id, boot, last_ts)
+      select * from unnest(${rows.map((r) => r.machine)}::text[], ${rows.map((r) => r.boot)}::text[], ${rows.map((r) => r.ts)}::bigint[])
+      on conflict (machine_id, boot) do update set last_ts = greatest(boot_seen.last_ts, excluded.last_ts)`.execute(trx);
+  }
+  const withdrawn = new Map<string, number>();
+  if (onlineAt.size) {
+    const boots = [...onlineAt.keys()].map((k) => last.get(k)!);
+    const r = await sql<{ machine_id: string; ts: number }>`
+      delete from pod_event p using unnest(${boots.map((b) => b.machine)}::text[], ${boots.map((b) => b.boot)}::text[]) as k(m, boot)
+      where p.machine_id = k.m and p.will_boot = k.boot returning p.machine_id, p.ts`.execute(trx);
+    for (const x of r.rows) withdrawn.set(x.machine_id, Math.min(withdrawn.get(x.machine_id) ?? Infinity, Number(x.ts)));
+  }
+  // a will followed in this batch by its boot's online is withdrawn before it is stored
+  const kept = fresh.filter((m, i) => !isLastWill(m) || !((onlineAt.get(key(m)) ?? -1) > i));
+  const wills = kept.filter(isLastWill);
+  if (!wills.length) return { messages: kept, withdrawn };
+  const seen = await sql<{ machine_id: string; boot: string; last_ts: number }>`
+    select b.machine_id, b.boot, b.last_ts from boot_seen b
+    join unnest(${wills.map((m) => m.machineId)}::text[], ${wills.map(bootOf)}::text[]) as k(m, boot) on b.machine_id = k.m and b.boot = k.boot`.execute(trx);
+  const lastTs = new Map(seen.rows.map((r) => [`${r.machine_id}/${r.boot}`, Number(r.last_ts)]));
+  return { messages: kept.map((m) => (isLastWill(m) ? { ...m, ts: Math.max(m.ts, lastTs.get(key(m)) ?? m.ts) } : m)), withdrawn };
+}
+
 function ofKind<K extends MachineMessage['kind']>(ms: MachineMessage[], kind: K): MessageOf<K>[] {
   return ms.filter((m): m is MessageOf<K> => m.kind === kind);
 }
 
 /** Bulk inserts of fresh messages (exported for the benchmark's year generator). */
-export async function insertMessages(trx: Transaction<CloudTables> | Kysely<CloudTables>, fresh: MachineMessage[], smallStopThresholdS: number): Promise<void> {
+export async function insertMessages(trx: Transaction<CloudTables> | Kysely<CloudTables>, fresh: MachineMessage[], smallStopThresholdS: number, withdrawn: ReadonlyMap<string, number> = new Map()): Promise<void> {
   await insertSamples(trx, ofKind(fresh, 'sample'));
 
   const states = ofKind(fresh, 'state');
@@ -86,14 +132,14 @@ export async function insertMessages(trx: Transaction<CloudTables> | Kysely<Clou
   }
   const pods = ofKind(fresh, 'pod');
   if (pods.length) {
-    await sql`insert into pod_event (machine_id, ts, status, machine_connected)
+    await sql`insert into pod_event (machine_id, ts, status, machine_connected, will_boot)
       select * from unnest(${pods.map((m) => m.machineId)}::text[], ${pods.map((m) => m.ts)}::bigint[], ${pods.map((m) => m.status)}::text[],
-        ${pods.map((m) => m.machineConnected)}::boolean[])`.execute(trx);
+        ${pods.map((m) => m.machineConnected)}::boolean[], ${pods.map((m) => (isLastWill(m) ? bootOf(m) : null))}::text[])`.execute(trx);
   }
 
   // what the machine's timeline knows up to, and which rolled-up OEE hours the new facts change
   const lastSeen = new Map<string, number>();
-  const earliestFact = new Map<string, number>();
+  const earliestFact = new Map<string, number>(withdrawn);
   for (const m of fresh) {
     lastSeen.set(m.machineId, Math.max(lastSeen.get(m.machineId) ?? 0, m.ts));
     if (m.kind === 'state' || m.kind === 'counter' || m.kind === 'pod') earliestFact.set(m.machineId, Math.min(earliestFact.get(m.machineId) ?? Infinity, m.ts));
