@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { IngestAck, IngestBatch, MachineMessage, MessageOf } from '@plant-twin/contracts';
+import { bootOfMessageId, isLastWill, type IngestAck, type IngestBatch, type MachineMessage, type MessageOf } from '@plant-twin/contracts';
 import type { CloudTables } from '../db/schema.js';
 import { dropRollups, lockMachines } from '../oee/store.js';
 
@@ -49,9 +49,7 @@ async function freshMessages(trx: Transaction<CloudTables>, messages: MachineMes
   return [...byId.values()].filter((m) => fresh.has(m.id));
 }
 
-/** a pod's last will: the offline status it hands the broker at connect (seq 0 of its boot) */
-const isLastWill = (m: MachineMessage) => m.kind === 'pod' && m.seq === 0 && m.status === 'offline';
-const bootOf = (m: MachineMessage) => m.id.split('/')[1] ?? '';
+const bootOf = (m: MachineMessage) => bootOfMessageId(m.id);
 
 /**
  * A pod prepares its last will when it connects, so the will carries the connect time; the broker

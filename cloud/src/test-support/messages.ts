@@ -1,4 +1,4 @@
-import type { IngestBatch, MachineMessage } from '@plant-twin/contracts';
+import { messageId, type IngestBatch, type MachineMessage } from '@plant-twin/contracts';
 
 /** Builds contract messages with unique ids and per-machine sequence numbers, for tests and benchmarks. */
 export class MessageFactory {
@@ -7,7 +7,7 @@ export class MessageFactory {
   private env(machineId: string, ts: number) {
     const seq = (this.seq.get(machineId) ?? 0) + 1;
     this.seq.set(machineId, seq);
-    return { v: 1 as const, id: `${machineId}/${this.boot}/${seq}`, machineId, ts, seq };
+    return { v: 1 as const, id: messageId(machineId, this.boot, seq), machineId, ts, seq };
   }
   state(machineId: string, ts: number, state: string, opts: { part?: string; quality?: 'good' | 'stale' | 'bad' } = {}): MachineMessage {
     return { ...this.env(machineId, ts), kind: 'state', state, previous: null, quality: opts.quality ?? 'good', ...(opts.part ? { partNumber: opts.part } : {}) } as MachineMessage;

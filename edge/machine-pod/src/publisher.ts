@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { contractVersion, machineTopic, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
+import { contractVersion, lastWillSeq, machineTopic, messageId, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
 import { QosPublisher } from '@plant-twin/mqtt-link';
 import type { Logger } from '@plant-twin/runtime';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -46,8 +46,8 @@ export class Publisher {
     this.outbox = new Outbox(join(o.stateDir, 'outbox.jsonl'));
     this.maxQueueBytes = o.maxQueueBytes ?? 16_000_000;
     this.window = o.window ?? 100;
-    // seq 0 is the last will's; live messages start at 1
-    this.seq = 1;
+    // live messages start after the last will's seq
+    this.seq = lastWillSeq + 1;
     if (this.outbox.restoredCount) o.log.info({ messages: this.outbox.restoredCount }, 'restored unacknowledged messages from the outbox');
     this.updateDepth();
   }
@@ -62,7 +62,7 @@ export class Publisher {
   }
 
   start(): void {
-    const will: PodMessage = { ...this.envelope(0), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
+    const will: PodMessage = { ...this.envelope(lastWillSeq), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
     const client = new QosPublisher({
       url: this.o.url,
       clientId: `pod-${this.o.machineId}-${this.o.bootId}`,
@@ -120,7 +120,7 @@ export class Publisher {
   }
 
   private envelope(seq: number) {
-    return { v: contractVersion, id: `${this.o.machineId}/${this.o.bootId}/${seq}`, machineId: this.o.machineId, seq };
+    return { v: contractVersion, id: messageId(this.o.machineId, this.o.bootId, seq), machineId: this.o.machineId, seq };
   }
 
   private pump(): void {

@@ -110,6 +110,13 @@ export type JobMessage = MessageOf<'job'>;
 export type PodMessage = MessageOf<'pod'>;
 export const messageKinds = ['sample', 'state', 'counter', 'alarm', 'job', 'pod'] as const satisfies readonly MessageKind[];
 
+/** The message id: unique per message, the same when a pod sends it again after a restart. */
+export const messageId = (machineId: string, bootId: string, seq: number) => `${machineId}/${bootId}/${seq}`;
+export const bootOfMessageId = (id: string) => id.split('/')[1] ?? '';
+/** A pod hands the broker its last will (an offline status) when it connects, as seq 0 of its boot. */
+export const lastWillSeq = 0;
+export const isLastWill = (m: MachineMessage): boolean => m.kind === 'pod' && m.seq === lastWillSeq && m.status === 'offline';
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Names every wrong field, e.g. `values[2].quality: Invalid option: expected one of "good"|"stale"|"bad"`. */

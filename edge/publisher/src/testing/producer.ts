@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { machineTopic, type MachineMessage } from '@plant-twin/contracts';
+import { machineTopic, messageId, type MachineMessage } from '@plant-twin/contracts';
 
 /**
  * A stand-in for the machine pods: publishes contract messages (mostly samples, some counters and
@@ -36,7 +36,7 @@ export async function startProducer(opts: { url: string; plantId: string; machin
   const make = (machineId: string, ts: number): MachineMessage => {
     const seq = seqs.get(machineId)!;
     seqs.set(machineId, seq + 1);
-    const base = { v: 1 as const, id: `${machineId}/${bootId}/${seq}`, machineId, ts, seq };
+    const base = { v: 1 as const, id: messageId(machineId, bootId, seq), machineId, ts, seq };
     if (seq % 20 === 19) return { ...base, kind: 'counter', goodDelta: 1, scrapDelta: seq % 3 === 0 ? 1 : 0, goodTotal: seq, scrapTotal: Math.floor(seq / 3) };
     if (seq % 50 === 7) return { ...base, kind: 'state', state: seq % 100 === 7 ? 'running' : 'idle', previous: 'setup', quality: 'good' };
     return {
