@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { defaultPlantFile, loadPlant, pollClassPeriodMs } from '@plant-twin/plant-model';
 import { createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { startMachinePod } from './pod.js';
+import { defaultQueueBytes } from './publisher.js';
 
 const env = readEnv(
   z.object({
@@ -14,8 +15,8 @@ const env = readEnv(
     POD_API_TOKEN: z.string().min(16, 'secret not set or shorter than 16 characters (mount it from a Kubernetes Secret or export it)'),
     STATE_DIR: z.string().min(1),
     POD_REFRESH_S: z.coerce.number().positive().default(60),
-    /** outbox bound, MB of queued message text (memory is about twice that): 16 keeps a pod inside its 96 Mi limit */
-    POD_QUEUE_MAX_MB: z.coerce.number().positive().max(1024).default(16),
+    /** outbox bound, MB of queued message text */
+    POD_QUEUE_MAX_MB: z.coerce.number().positive().max(1024).default(defaultQueueBytes / 1e6),
     /** plant id in topics, when it must differ from the plant model's (tests, staging) */
     POD_TOPIC_PLANT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/).optional(),
     /**

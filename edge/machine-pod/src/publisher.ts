@@ -6,6 +6,9 @@ import { Outbox, type OutboxEntry } from './outbox.js';
 import { SourceClock } from './source-clock.js';
 import type { PodMetrics } from './metrics.js';
 
+/** outbox bound, characters of queued message text (memory is about twice that): keeps a pod inside its 96 Mi limit */
+export const defaultQueueBytes = 16_000_000;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A message as the normaliser builds it; the publisher adds the envelope (v, id, machineId, seq). */
 export type MessageBody = DistributiveOmit<MachineMessage, 'v' | 'id' | 'machineId' | 'seq'>;
@@ -44,7 +47,7 @@ export class Publisher {
 
   constructor(private readonly o: PublisherOptions) {
     this.outbox = new Outbox(join(o.stateDir, 'outbox.jsonl'));
-    this.maxQueueBytes = o.maxQueueBytes ?? 16_000_000;
+    this.maxQueueBytes = o.maxQueueBytes ?? defaultQueueBytes;
     this.window = o.window ?? 100;
     // live messages start after the last will's seq
     this.seq = lastWillSeq + 1;
