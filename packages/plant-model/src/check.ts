@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import { defaultPlantFile, loadPlant, PlantModelError } from './load.js';
 
-// npm run plant:check -- [plant.yaml] [site.yaml]: validates and prints a one-line summary per machine.
+// npm run plant:check -- [plant.yaml] [site.yaml]: validates and prints a one-line summary per machine,
+// or every problem of the file (a missing or unreadable file is one line), exit code 1.
 const [file = defaultPlantFile, site] = process.argv.slice(2);
 try {
-  const plant = loadPlant(resolve(file), site && resolve(site));
+  const plant = loadPlant(file, site);
   for (const m of plant.machines) {
     const itf = m.interface;
     const where = itf.type === 'file' ? itf.share : `${itf.host}:${itf.port}`;
@@ -12,6 +12,7 @@ try {
   }
   console.log(`${plant.machines.length} machines valid`);
 } catch (e) {
-  console.error(e instanceof PlantModelError ? e.message : e);
+  if (!(e instanceof PlantModelError)) throw e;
+  console.error(e.message);
   process.exit(1);
 }

@@ -4,3 +4,4 @@ export * from './s7-address.js';
 export * from './s7-mailbox.js';
 export * from './sql-vendor.js';
 export * from './file-formats.js';
+export * from './salvage.js';

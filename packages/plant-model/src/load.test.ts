@@ -1,7 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { dump } from 'js-yaml';
 import { defaultPlantFile, loadPlant, localSiteFile, parsePlant, PlantModelError, applySite, parseSite } from './index.js';
 import { readYaml } from './load.js';
+
+const checkJs = fileURLToPath(new URL('../dist/check.js', import.meta.url));
+const run = promisify(execFile);
+/** plant:check as a user runs it (the built program); its exit code and what it printed */
+async function plantCheck(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    return { code: 0, ...(await run(process.execPath, [checkJs, ...args])) };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+/** The issue's file: two schema errors hid a bad S7 address and a duplicate machine id. */
+function fourDefects(): unknown {
+  const data = raw();
+  delete data.machines[2].name; // schema: required
+  data.machines[4].parts[0].idealCycleS = -3; // schema: positive
+  data.machines[3].tags[2].address = 'DB10,REAL3'; // S7 address: odd offset
+  data.machines[1].id = 'PRS-01'; // duplicate id
+  return data;
+}
+const fourProblems = [
+  expect.stringMatching(/^machines\[2\]\.name: /),
+  expect.stringMatching(/^machines\[4\]\.parts\[0\]\.idealCycleS: /),
+  expect.stringMatching(/^machines\[3\]\.tags\[2\]\.address: .*even byte offset/),
+  expect.stringMatching(/^machines\[1\]\.id: duplicate machine id PRS-01 \(also machines\[0\]\)/),
+];
 
 const raw = () => readYaml(defaultPlantFile) as any;
 
@@ -50,8 +84,72 @@ describe('plant model', () => {
     expect(err!.message).toContain('plant/bad.yaml: machines[3].tags[2].address');
   });
 
+  it('reports schema errors and the rules relating parts together, in one pass (issue 15 #9)', () => {
+    const err = (() => {
+      try {
+        parsePlant(fourDefects(), 'plant/bad.yaml');
+      } catch (e) {
+        return e as PlantModelError;
+      }
+    })();
+    expect(err).toBeInstanceOf(PlantModelError);
+    expect(err!.problems).toEqual(expect.arrayContaining(fourProblems));
+    expect(err!.problems).toHaveLength(4);
+    expect(err!.message.split('\n')[0]).toBe('plant/bad.yaml: 4 problems');
+  });
+
+  it('checks what parsed of a broken machine, and guesses nothing about what did not', () => {
+    const data = raw();
+    data.machines[0].interface.plc = 'S7-300'; // the interface fails, yet parsed as S7: its address rules run
+    data.machines[0].tags[1].address = 'DB1,INT99';
+    data.machines[0].tags[0].role = 'stat'; // the state tag's role is invalid: "needs role state" would be a guess
+    data.areas[0] = { name: 'no id' }; // with an area id unknown, "unknown area" would be a guess too
+    data.machines[5].interface = 'nonsense';
+    data.machines[6].tags = 'nonsense';
+    data.machines.push(42);
+    let err: PlantModelError | undefined;
+    try {
+      parsePlant(data, 'p.yaml');
+    } catch (e) {
+      err = e as PlantModelError;
+    }
+    expect(err!.problems.map((p) => p.slice(0, p.indexOf(': '))).sort()).toEqual(
+      [
+        'areas[0].id',
+        'machines[0].interface.plc',
+        'machines[0].tags[0].role',
+        'machines[0].tags[1].address',
+        'machines[5].interface',
+        'machines[6].tags',
+        'machines[11]',
+      ].sort(),
+    );
+    expect(err!.problems).toContainEqual(expect.stringMatching(/^machines\[0\]\.tags\[1\]\.address: .*even byte offset/));
+  });
+
+  it('plant:check prints every problem of the file in one pass; a missing file is one line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plant-check-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, dump(fourDefects()));
+    const r = await plantCheck(bad);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe(`${bad}: 4 problems`);
+    expect(lines.slice(1).map((l) => l.trim().slice(bad.length + 2))).toEqual(expect.arrayContaining(fourProblems));
+
+    const missing = join(dir, 'nowhere.yaml');
+    expect(await plantCheck(missing)).toEqual({ code: 1, stdout: '', stderr: `${missing}: cannot read: no such file\n` });
+    expect(await plantCheck(dir)).toEqual({ code: 1, stdout: '', stderr: `${dir}: cannot read: is a directory, not a file\n` });
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'version: 1\nmachines:\n  - id: PRS-01\n   area: press\n');
+    expect((await plantCheck(broken)).stderr).toMatch(new RegExp(`^${broken}: YAML: .* at line 4, column 4\n$`));
+    const ok = await plantCheck(defaultPlantFile, localSiteFile);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/11 machines valid\n$/);
+  });
+
   it('names the file, line and column of a YAML syntax error; dates stay strings (YAML 1.2 core schema)', () => {
-    expect(() => readYaml('plant/broken.yaml', 'version: 1\nmachines:\n  - id: PRS-01\n   area: press\n')).toThrow(/^plant\/broken\.yaml: 1 problem\n  plant\/broken\.yaml: YAML: .* at line 4, column 4/);
+    expect(() => readYaml('plant/broken.yaml', 'version: 1\nmachines:\n  - id: PRS-01\n   area: press\n')).toThrow(/^plant\/broken\.yaml: YAML: .* at line 4, column 4/);
     expect(readYaml('x.yaml', 'due: 2030-01-01\non: yes\nn: 0x10\n')).toEqual({ due: '2030-01-01', on: 'yes', n: 16 });
   });
 

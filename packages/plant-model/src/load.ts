@@ -3,15 +3,20 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_SCHEMA, load as parseYaml, YAMLException } from 'js-yaml';
 import type * as z from 'zod';
-import { plantSchema, siteSchema, type Machine, type Plant, type Site } from './schema.js';
+import { plantProblems, plantShape, siteSchema, type Machine, type Plant, type Site } from './schema.js';
+import { salvage } from './salvage.js';
 
-/** Every problem of one file, each as "file: path.in[2].doc: what is wrong". */
+/** Every problem of one file, each as "file: path.in[2].doc: what is wrong"; one problem is one line. */
 export class PlantModelError extends Error {
   constructor(
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${file}: ${p}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? `${file}: ${problems[0]}`
+        : `${file}: ${problems.length} problems\n${problems.map((p) => `  ${file}: ${p}`).join('\n')}`,
+    );
     this.name = 'PlantModelError';
   }
 }
@@ -26,9 +31,26 @@ function problemsOf(error: z.ZodError): string[] {
   return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
 }
 
+const readFailures: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+};
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new PlantModelError(file, [`cannot read: ${readFailures[code] ?? (e as Error).message}`]);
+  }
+}
+
 // js-yaml builds plain objects directly: the document tree of the yaml package cost every machine pod
 // ~4 MB of heap at startup (README, pod memory). The core schema is YAML 1.2's: dates stay strings.
-export function readYaml(file: string, text = readFileSync(file, 'utf8')): unknown {
+export function readYaml(file: string, text = readText(file)): unknown {
   try {
     return parseYaml(text, { schema: CORE_SCHEMA, filename: file });
   } catch (e) {
@@ -37,9 +59,18 @@ export function readYaml(file: string, text = readFileSync(file, 'utf8')): unkno
   }
 }
 
+/**
+ * The plant model in `data`, or every problem at once: the schema's errors and, on whatever parsed,
+ * the rules relating its parts (a refinement alone runs only once the whole shape is valid, so a
+ * duplicate id showed only after a missing field was fixed).
+ */
 export function parsePlant(data: unknown, file = 'plant'): Plant {
-  const r = plantSchema.safeParse(data);
-  if (!r.success) throw new PlantModelError(file, problemsOf(r.error));
+  const r = plantShape.safeParse(data);
+  const related = plantProblems(r.success ? r.data : (salvage(plantShape, data) ?? {}));
+  if (!r.success || related.length) {
+    const own = r.success ? [] : problemsOf(r.error);
+    throw new PlantModelError(file, [...own, ...related.map((p) => `${formatPath(p.path)}: ${p.message}`)]);
+  }
   return r.data;
 }
 

@@ -3,6 +3,7 @@ import { parseS7Address, type S7Address } from './s7-address.js';
 import { mailboxSize } from './s7-mailbox.js';
 import { sqlTagTables } from './sql-vendor.js';
 import { fileFormats } from './file-formats.js';
+import { parsedWhole, type Salvaged } from './salvage.js';
 
 export const machineStates = ['off', 'idle', 'setup', 'running', 'starved', 'blocked', 'fault', 'maintenance'] as const;
 export type MachineState = (typeof machineStates)[number];
@@ -165,88 +166,123 @@ export const shiftSchema = z.strictObject({
 });
 export type Shift = z.output<typeof shiftSchema>;
 
-export const plantSchema = z
-  .strictObject({
-    version: z.literal(1),
-    plant: z.strictObject({
-      id,
-      name: z.string().min(1),
-      timezone: z.string().default('UTC'),
-      hall: z.strictObject({ width: z.number().positive(), depth: z.number().positive() }),
-    }),
-    areas: z.array(z.strictObject({ id, name: z.string().min(1) })).min(1),
-    edgeNodes: z.array(z.strictObject({ id, name: z.string().min(1) })).min(1),
-    shifts: z.array(shiftSchema).min(1),
-    /** stops shorter than this are small stops (speed loss), longer ones downtime (ISO 22400 leaves the threshold to the plant) */
-    smallStopThresholdS: z.number().positive().default(120),
-    machines: z.array(machineSchema).min(1),
-  })
-  .superRefine((p, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    const areas = new Set(p.areas.map((a) => a.id));
-    const nodes = new Set(p.edgeNodes.map((n) => n.id));
-    const seen = new Map<string, number>();
-    p.machines.forEach((m, mi) => {
-      const at = (...rest: (string | number)[]) => ['machines', mi, ...rest];
+/** The plant file's shape; `plantSchema` adds the rules that relate its parts (`plantProblems`). */
+export const plantShape = z.strictObject({
+  version: z.literal(1),
+  plant: z.strictObject({
+    id,
+    name: z.string().min(1),
+    timezone: z.string().default('UTC'),
+    hall: z.strictObject({ width: z.number().positive(), depth: z.number().positive() }),
+  }),
+  areas: z.array(z.strictObject({ id, name: z.string().min(1) })).min(1),
+  edgeNodes: z.array(z.strictObject({ id, name: z.string().min(1) })).min(1),
+  shifts: z.array(shiftSchema).min(1),
+  /** stops shorter than this are small stops (speed loss), longer ones downtime (ISO 22400 leaves the threshold to the plant) */
+  smallStopThresholdS: z.number().positive().default(120),
+  machines: z.array(machineSchema).min(1),
+});
+
+export interface PlantProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Ids of a list, or undefined when an entry's id did not parse (then "unknown id" would be a guess). */
+function knownIds(list: ({ id?: string } | undefined)[] | undefined): Set<string> | undefined {
+  return list?.every((x) => x?.id !== undefined) ? new Set(list.map((x) => x!.id!)) : undefined;
+}
+
+/**
+ * The rules that relate parts of a plant file (references, duplicates, S7 addresses against types and
+ * data blocks, required roles), checked on whatever parsed (see `salvage`), so that a file with schema
+ * errors still gets every other problem reported in the same pass.
+ */
+export function plantProblems(p: Salvaged<z.output<typeof plantShape>>): PlantProblem[] {
+  const problems: PlantProblem[] = [];
+  const issue = (path: (string | number)[], message: string) => problems.push({ path, message });
+  const areas = knownIds(p.areas);
+  const nodes = knownIds(p.edgeNodes);
+  const seen = new Map<string, number>();
+  p.machines?.forEach((m, mi) => {
+    if (!m) return;
+    const at = (...rest: (string | number)[]) => ['machines', mi, ...rest];
+    if (m.id !== undefined) {
       if (seen.has(m.id)) issue(at('id'), `duplicate machine id ${m.id} (also machines[${seen.get(m.id)}])`);
-      seen.set(m.id, mi);
-      if (!areas.has(m.area)) issue(at('area'), `unknown area "${m.area}" (areas: ${[...areas].join(', ')})`);
-      if (!nodes.has(m.preferredNode)) issue(at('preferredNode'), `unknown edge node "${m.preferredNode}"`);
-      const parts = new Set<string>();
-      m.parts.forEach((part, pi) => {
-        if (parts.has(part.partNumber)) issue(at('parts', pi, 'partNumber'), `duplicate part number ${part.partNumber}`);
-        parts.add(part.partNumber);
-      });
-      const alarmCodes = new Set<number>();
-      m.alarms.forEach((a, ai) => {
-        if (alarmCodes.has(a.code)) issue(at('alarms', ai, 'code'), `duplicate alarm code ${a.code}`);
-        alarmCodes.add(a.code);
-      });
-      const names = new Set<string>();
-      const roles = new Map<string, number>();
-      const s7Items: { ti: number; a: S7Address }[] = [];
-      m.tags.forEach((t, ti) => {
+      else seen.set(m.id, mi);
+    }
+    if (m.area !== undefined && areas && !areas.has(m.area)) issue(at('area'), `unknown area "${m.area}" (areas: ${[...areas].join(', ')})`);
+    if (m.preferredNode !== undefined && nodes && !nodes.has(m.preferredNode)) issue(at('preferredNode'), `unknown edge node "${m.preferredNode}"`);
+    const parts = new Set<string>();
+    m.parts?.forEach((part, pi) => {
+      if (part?.partNumber === undefined) return;
+      if (parts.has(part.partNumber)) issue(at('parts', pi, 'partNumber'), `duplicate part number ${part.partNumber}`);
+      parts.add(part.partNumber);
+    });
+    const alarmCodes = new Set<number>();
+    m.alarms?.forEach((a, ai) => {
+      if (a?.code === undefined) return;
+      if (alarmCodes.has(a.code)) issue(at('alarms', ai, 'code'), `duplicate alarm code ${a.code}`);
+      alarmCodes.add(a.code);
+    });
+    const itf = m.interface;
+    const names = new Set<string>();
+    const roles = new Map<string, number>();
+    const s7Items: { ti: number; a: S7Address }[] = [];
+    m.tags?.forEach((t, ti) => {
+      if (!t) return;
+      if (t.name !== undefined) {
         if (names.has(t.name)) issue(at('tags', ti, 'name'), `duplicate tag name ${t.name}`);
         names.add(t.name);
-        if (t.min !== undefined && t.max !== undefined && t.min > t.max) issue(at('tags', ti, 'min'), `min ${t.min} is above max ${t.max}`);
-        if (t.role && t.role !== 'setpoint') {
-          if (roles.has(t.role)) issue(at('tags', ti, 'role'), `role ${t.role} is already taken by tags[${roles.get(t.role)}]`);
-          roles.set(t.role, ti);
-        }
-        if (t.role === 'setpoint' && !t.writable) issue(at('tags', ti, 'writable'), 'a setpoint tag must be writable: true');
-        const itf = m.interface;
-        if (itf.type === 's7') {
-          const a = parseS7Address(t.address);
-          if (typeof a === 'string') return issue(at('tags', ti, 'address'), a);
-          if (a.type !== t.type) issue(at('tags', ti, 'type'), `type ${t.type} does not match address ${t.address} (${a.type})`);
-          if (a.db === itf.mailboxDb) issue(at('tags', ti, 'address'), `DB${a.db} is the job mailbox (interface.mailboxDb)`);
-          const declared = itf.dbSizes[String(a.db)];
-          if (declared !== undefined && a.offset + a.size > declared) issue(at('tags', ti, 'address'), `${t.address} ends at byte ${a.offset + a.size}, beyond DB${a.db}'s declared size ${declared}`);
-          s7Items.push({ ti, a });
-        } else if (itf.type === 'sql') {
-          const mm = /^(\w+)\.(\w+)$/.exec(t.address);
-          if (!mm || !(sqlTagTables as readonly string[]).includes(mm[1]!)) issue(at('tags', ti, 'address'), `"${t.address}" must be <Table>.<Column> with Table one of ${sqlTagTables.join(', ')}`);
-        } else if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(t.address)) {
-          issue(at('tags', ti, 'address'), `"${t.address}" must be a CSV column or characteristic name (letters, digits, _)`);
-        }
-      });
-      // S7: no two tags may share bytes (bits of one byte may share it)
-      s7Items.sort((x, y) => x.a.db - y.a.db || x.a.offset - y.a.offset);
-      for (let i = 1; i < s7Items.length; i++) {
-        const prev = s7Items[i - 1]!, cur = s7Items[i]!;
-        if (prev.a.db !== cur.a.db) continue;
-        const bothBits = prev.a.type === 'bool' && cur.a.type === 'bool';
-        if (bothBits && prev.a.offset === cur.a.offset && prev.a.bit === cur.a.bit) issue(at('tags', cur.ti, 'address'), `overlaps tags[${prev.ti}] (${m.tags[prev.ti]!.address})`);
-        else if (!bothBits && cur.a.offset < prev.a.offset + prev.a.size) issue(at('tags', cur.ti, 'address'), `overlaps tags[${prev.ti}] (${m.tags[prev.ti]!.address})`);
       }
-      if (m.interface.type === 's7') {
-        const declared = m.interface.dbSizes[String(m.interface.mailboxDb)];
-        if (declared !== undefined && declared < mailboxSize) issue(at('interface', 'dbSizes'), `the mailbox DB${m.interface.mailboxDb} needs at least ${mailboxSize} bytes`);
-        for (const r of ['state', 'good_count', 'scrap_count'] as const) if (!roles.has(r)) issue(at('tags'), `an S7 machine needs a tag with role ${r}`);
+      if (t.min !== undefined && t.max !== undefined && t.min > t.max) issue(at('tags', ti, 'min'), `min ${t.min} is above max ${t.max}`);
+      if (t.role && t.role !== 'setpoint') {
+        if (roles.has(t.role)) issue(at('tags', ti, 'role'), `role ${t.role} is already taken by tags[${roles.get(t.role)}]`);
+        roles.set(t.role, ti);
       }
-      if (m.interface.type === 'file' && m.interface.format === 'cmm-xml' && m.interface.inbox) issue(at('interface', 'inbox'), 'a CMM takes no job files');
+      if (t.role === 'setpoint' && t.writable === false) issue(at('tags', ti, 'writable'), 'a setpoint tag must be writable: true');
+      if (t.address === undefined) return;
+      if (itf?.type === 's7') {
+        const a = parseS7Address(t.address);
+        if (typeof a === 'string') return issue(at('tags', ti, 'address'), a);
+        if (t.type !== undefined && a.type !== t.type) issue(at('tags', ti, 'type'), `type ${t.type} does not match address ${t.address} (${a.type})`);
+        if (a.db === itf.mailboxDb) issue(at('tags', ti, 'address'), `DB${a.db} is the job mailbox (interface.mailboxDb)`);
+        const declared = itf.dbSizes?.[String(a.db)];
+        if (declared !== undefined && a.offset + a.size > declared) issue(at('tags', ti, 'address'), `${t.address} ends at byte ${a.offset + a.size}, beyond DB${a.db}'s declared size ${declared}`);
+        s7Items.push({ ti, a });
+      } else if (itf?.type === 'sql') {
+        const mm = /^(\w+)\.(\w+)$/.exec(t.address);
+        if (!mm || !(sqlTagTables as readonly string[]).includes(mm[1]!)) issue(at('tags', ti, 'address'), `"${t.address}" must be <Table>.<Column> with Table one of ${sqlTagTables.join(', ')}`);
+      } else if (itf?.type === 'file' && !/^[A-Za-z][A-Za-z0-9_]*$/.test(t.address)) {
+        issue(at('tags', ti, 'address'), `"${t.address}" must be a CSV column or characteristic name (letters, digits, _)`);
+      }
     });
+    // S7: no two tags may share bytes (bits of one byte may share it)
+    s7Items.sort((x, y) => x.a.db - y.a.db || x.a.offset - y.a.offset);
+    for (let i = 1; i < s7Items.length; i++) {
+      const prev = s7Items[i - 1]!, cur = s7Items[i]!;
+      if (prev.a.db !== cur.a.db) continue;
+      const bothBits = prev.a.type === 'bool' && cur.a.type === 'bool';
+      const overlaps = bothBits ? prev.a.offset === cur.a.offset && prev.a.bit === cur.a.bit : cur.a.offset < prev.a.offset + prev.a.size;
+      if (overlaps) issue(at('tags', cur.ti, 'address'), `overlaps tags[${prev.ti}] (${m.tags![prev.ti]!.address})`);
+    }
+    if (itf?.type === 's7') {
+      const declared = itf.mailboxDb === undefined ? undefined : itf.dbSizes?.[String(itf.mailboxDb)];
+      if (declared !== undefined && declared < mailboxSize) issue(at('interface', 'dbSizes'), `the mailbox DB${itf.mailboxDb} needs at least ${mailboxSize} bytes`);
+      // a tag that did not parse may be the one with the role: the schema has reported that tag already
+      const missing = (['state', 'good_count', 'scrap_count'] as const).filter((r) => !roles.has(r));
+      if (missing.length && parsedWhole(m.tags)) {
+        for (const r of missing) issue(at('tags'), `an S7 machine needs a tag with role ${r}`);
+      }
+    }
+    if (itf?.type === 'file' && itf.format === 'cmm-xml' && itf.inbox) issue(at('interface', 'inbox'), 'a CMM takes no job files');
   });
+  return problems;
+}
+
+export const plantSchema = plantShape.superRefine((p, ctx) => {
+  for (const { path, message } of plantProblems(p)) ctx.addIssue({ code: 'custom', path, message });
+});
 export type Plant = z.output<typeof plantSchema>;
 export type PlantInput = z.input<typeof plantSchema>;
 
