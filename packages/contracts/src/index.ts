@@ -3,3 +3,5 @@ export * from './topics.js';
 export * from './job-agent.js';
 export * from './ingest.js';
 export * from './erp.js';
+export * from './twin-api.js';
+export * from './live.js';
