@@ -4,6 +4,7 @@ import { S7Connection } from './connection.js';
 import { decodeValue, encodeWrite } from './codec.js';
 import { S7ConnectionError, S7Error, S7ItemError, S7PlcError, S7ProtocolError } from './errors.js';
 import { planReads } from './planner.js';
+import { readCpuIdentity } from './identity.js';
 import { tpkt, dataFrame } from './protocol.js';
 import { ChaosProxy } from './testing/chaos-proxy.js';
 import { HostilePlc, ackData } from './testing/hostile-plc.js';
@@ -162,6 +163,73 @@ describe('S7Connection through a bad network', () => {
     expect(values.get('good_count')).toEqual(images.get(m.id)!.values.get('good_count'));
     await conn.close();
     await proxy.close();
+  });
+});
+
+describe('S7Connection: what a lost link reads like', () => {
+  // the handshake stage used to stick at "S7 setup communication" once connected, so every drop,
+  // even after hours of polling, read as a failed handshake
+  it('after a dropped link says the PLC closed it, without a handshake stage, however long it was up', async () => {
+    const m = s7Machines[0]!;
+    const proxy = await new ChaosProxy({ host: '127.0.0.1', port: servers.get(m.id)!.port }).listen();
+    const conn = connect(proxy.port, { label: m.id });
+    await conn.waitUp();
+    for (let i = 0; i < 20; i++) await readAll(conn, m);
+    const downs: Error[] = [];
+    conn.on('down', (e: Error) => downs.push(e));
+    proxy.refuse(true);
+    proxy.dropAll();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(downs[0]?.message).toMatch(/^PRS-01: (connection closed by the PLC|ECONNRESET)/);
+    expect(downs[0]?.message).not.toMatch(/setup communication/);
+    // the attempts that follow fail during the handshake, and say at which stage
+    expect(downs.slice(1).some((e) => /connection closed by the PLC \(ISO \(COTP\) connect\)/.test(e.message))).toBe(true);
+    proxy.refuse(false);
+    await conn.waitUp(3000);
+    proxy.dropAll();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(downs.at(-1)?.message).not.toMatch(/\(ISO|\(S7 setup|\(TCP/);
+    await conn.close();
+    await proxy.close();
+  });
+});
+
+describe('CPU identity (SZL)', () => {
+  it('reads the order number and module name the CPU reports', async () => {
+    const conn = connect(servers.get(s7Machines[0]!.id)!.port);
+    await conn.waitUp();
+    const id = await readCpuIdentity(conn);
+    expect(id.unreadable).toEqual([]);
+    // node-snap7's server answers as the CPU it emulates
+    expect(id.orderNumber).toMatch(/^6ES7 /);
+    expect(id.moduleName).toMatch(/CPU/);
+    await conn.close();
+  });
+
+  it('says why when the CPU refuses the lists, and the connection stays usable', async () => {
+    const plc = await new HostilePlc((req, ref) => {
+      if (req.readUInt8(1) === 0x07) {
+        const h = Buffer.alloc(10);
+        h.writeUInt8(0x32, 0);
+        h.writeUInt8(0x07, 1);
+        h.writeUInt16BE(ref, 4);
+        const param = Buffer.from([0x00, 0x01, 0x12, 0x08, 0x12, 0x84, 0x01, 0x00, 0x00, 0x00, 0xd4, 0x01]);
+        const data = Buffer.from([0x0a, 0x00, 0x00, 0x00]);
+        h.writeUInt16BE(param.length, 6);
+        h.writeUInt16BE(data.length, 8);
+        return dataFrame(Buffer.concat([h, param, data]));
+      }
+      return dataFrame(ackData(ref, Buffer.from([0x04, 0x01]), Buffer.from([0xff, 0x04, 0x00, 0x20, 1, 2, 3, 4])));
+    }).listen();
+    const conn = connect(plc.port);
+    await conn.waitUp();
+    const id = await readCpuIdentity(conn);
+    expect(id.orderNumber).toBeUndefined();
+    expect(id.unreadable).toEqual([expect.stringContaining('refused to read SZL 0x0011 (error 0xD401)'), expect.stringContaining('SZL 0x001c')]);
+    expect(await conn.read([{ db: 1, start: 0, length: 4 }])).toEqual([Buffer.from([1, 2, 3, 4])]);
+    expect(conn.stats.reconnects).toBe(0);
+    await conn.close();
+    await plc.close();
   });
 });
 

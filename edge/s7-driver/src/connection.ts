@@ -5,6 +5,7 @@ import { S7ConnectionError, S7Error, S7ItemError, S7PlcError, S7ProtocolError, d
 import { MAX_ITEMS_PER_REQUEST, requestSize, responseSize } from './planner.js';
 import {
   ROSCTR_ACK_DATA,
+  ROSCTR_USERDATA,
   TpktFramer,
   connectRequest,
   dataFrame,
@@ -12,15 +13,18 @@ import {
   parseReadReply,
   parseS7,
   parseSetup,
+  parseSzlReply,
   parseWriteReply,
   readVar,
   remoteTsapFor,
   setupCommunication,
+  szlRequest,
   writeRequestSize,
   writeVar,
   type AreaItem,
   type ItemResult,
   type S7Message,
+  type SzlList,
   type WriteItem,
 } from './protocol.js';
 
@@ -59,6 +63,8 @@ export interface S7ConnectionOptions {
 
 interface Pending {
   frame: Buffer;
+  /** the reply's ROSCTR: ack-data for read/write, userdata for SZL reads */
+  rosctr: number;
   resolve: (m: S7Message) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
@@ -177,6 +183,17 @@ export class S7Connection extends EventEmitter {
     }
   }
 
+  /**
+   * Reads one system status list (SZL) partial list, e.g. 0x0011 module identification or 0x001C
+   * component identification: what the CPU says it is. A CPU may refuse SZL reads (S7-1200/1500
+   * with limited access): the error says so and nothing else is affected.
+   */
+  async readSzl(id: number, index = 0): Promise<SzlList> {
+    if (this.state !== 'up') throw this.notConnected();
+    const reply = await this.request(szlRequest(0, id, index), ROSCTR_USERDATA);
+    return parseSzlReply(reply, id);
+  }
+
   private checkFits(count: number, req: number, res: number): void {
     if (this.state !== 'up') throw this.notConnected();
     // refused here, never sent: snap7 truncates to 20 items and nodes7 died on the reply to 25
@@ -188,13 +205,13 @@ export class S7Connection extends EventEmitter {
     return new S7ConnectionError(`${this.options.label}: not connected${this.lastError ? ` (${this.lastError.message})` : ''}`, 'not-connected');
   }
 
-  private request(s7: Buffer): Promise<S7Message> {
+  private request(s7: Buffer, rosctr = ROSCTR_ACK_DATA): Promise<S7Message> {
     if (this.state !== 'up') return Promise.reject(this.notConnected());
     return new Promise((resolve, reject) => {
       const ref = this.nextRef;
       this.nextRef = this.nextRef >= 0xfffe ? 1 : this.nextRef + 1;
       s7.writeUInt16BE(ref, 4);
-      this.queue.push({ frame: dataFrame(s7), resolve, reject, ref });
+      this.queue.push({ frame: dataFrame(s7), rosctr, resolve, reject, ref });
       this.pump();
     });
   }
@@ -226,7 +243,9 @@ export class S7Connection extends EventEmitter {
       this.drop(new S7ConnectionError(`${label}: ${e.code ?? 'socket error'} ${e.message}${hint}`, e.code ?? 'socket'));
     });
     socket.on('close', () => {
-      if (socket === this.socket) this.drop(new S7ConnectionError(`${label}: connection closed by the PLC (${this.handshakeStage})`, 'closed-by-peer'));
+      // the handshake stage names where a connect attempt failed; a link that was up just closed
+      const during = this.state === 'up' ? '' : ` (${this.handshakeStage})`;
+      if (socket === this.socket) this.drop(new S7ConnectionError(`${label}: connection closed by the PLC${during}`, 'closed-by-peer'));
     });
     socket.on('data', (chunk: Buffer) => {
       if (socket !== this.socket) return;
@@ -251,6 +270,7 @@ export class S7Connection extends EventEmitter {
       const setup = parseSetup(m);
       clearTimeout(timer);
       this.handshake = undefined;
+      this.handshakeStage = 'connected';
       this.pduSize = Math.min(setup.pduSize, this.options.pduSize);
       this.parallel = Math.max(1, Math.min(setup.parallel, this.options.parallel));
       this.state = 'up';
@@ -292,7 +312,7 @@ export class S7Connection extends EventEmitter {
       if (!p) continue; // a late reply to a request that already failed: nothing waits for it
       this.inflight.delete(m.ref);
       clearTimeout(p.timer);
-      if (m.rosctr !== ROSCTR_ACK_DATA && !(m.errorClass || m.errorCode)) p.reject(new S7ProtocolError(`reply of type ${m.rosctr} where ack-data (3) was expected`));
+      if (m.rosctr !== p.rosctr && !(m.errorClass || m.errorCode)) p.reject(new S7ProtocolError(`reply of type ${m.rosctr} where type ${p.rosctr} was expected`));
       else if (m.errorClass || m.errorCode) {
         this.stats.failures++;
         p.reject(new S7PlcError(m.errorClass, m.errorCode));

@@ -12,6 +12,7 @@ const COTP_DT = Buffer.from([0x02, 0xf0, 0x80]);
 export const ROSCTR_JOB = 0x01;
 export const ROSCTR_ACK = 0x02;
 export const ROSCTR_ACK_DATA = 0x03;
+export const ROSCTR_USERDATA = 0x07;
 export const FN_SETUP = 0xf0;
 export const FN_READ = 0x04;
 export const FN_WRITE = 0x05;
@@ -127,6 +128,43 @@ export function writeRequestSize(items: readonly WriteItem[]): number {
     n += 4 + len + (len % 2 && i < items.length - 1 ? 1 : 0);
   });
   return n;
+}
+
+/** SZL (system status list) read: a userdata request of the CPU functions group (4), subfunction 1. */
+export function szlRequest(ref: number, id: number, index: number): Buffer {
+  const h = Buffer.alloc(10);
+  h.writeUInt8(0x32, 0);
+  h.writeUInt8(ROSCTR_USERDATA, 1);
+  h.writeUInt16BE(ref & 0xffff, 4);
+  h.writeUInt16BE(8, 6);
+  h.writeUInt16BE(8, 8);
+  // parameter head 00 01 12, length 4, method 0x11 (request), type 4 (request) | group 4 (CPU functions), subfunction 1 (read SZL), sequence 0
+  const param = Buffer.from([0x00, 0x01, 0x12, 0x04, 0x11, 0x44, 0x01, 0x00]);
+  const data = Buffer.from([0xff, 0x09, 0x00, 0x04, (id >> 8) & 0xff, id & 0xff, (index >> 8) & 0xff, index & 0xff]);
+  return Buffer.concat([h, param, data]);
+}
+
+export interface SzlList {
+  id: number;
+  index: number;
+  /** the list's records, each of the list's record length */
+  records: Buffer[];
+}
+
+/** Decodes an SZL reply; a CPU that refuses (e.g. 0xD401 "SZL not available") is an S7ProtocolError naming the code. */
+export function parseSzlReply(m: S7Message, id: number): SzlList {
+  if (m.param.length < 12) throw new S7ProtocolError(`SZL 0x${id.toString(16)} reply has ${m.param.length} parameter bytes, 12 expected`);
+  const err = m.param.readUInt16BE(10);
+  if (err !== 0) throw new S7ProtocolError(`the CPU refused to read SZL 0x${id.toString(16).padStart(4, '0')} (error 0x${err.toString(16).toUpperCase()})`);
+  const d = m.data;
+  if (d.length < 4 || d.readUInt8(0) !== 0xff) throw new S7ProtocolError(`the CPU refused to read SZL 0x${id.toString(16).padStart(4, '0')} (return code 0x${(d[0] ?? 0).toString(16)})`);
+  const len = d.readUInt16BE(2);
+  if (4 + len > d.length || len < 8) throw new S7ProtocolError(`SZL reply announces ${len} bytes, ${d.length - 4} present`);
+  const recordLength = d.readUInt16BE(8);
+  const count = d.readUInt16BE(10);
+  const records: Buffer[] = [];
+  for (let i = 0, at = 12; i < count && recordLength > 0 && at + recordLength <= 4 + len; i++, at += recordLength) records.push(d.subarray(at, at + recordLength));
+  return { id: d.readUInt16BE(4), index: d.readUInt16BE(6), records };
 }
 
 export type CotpFrame = { kind: 'CC' } | { kind: 'DR'; reason: number } | { kind: 'DT'; eot: boolean; payload: Buffer } | { kind: 'other'; code: number };
