@@ -1,4 +1,8 @@
-import { downtimeReasons, type DowntimeReason, type OeeKpis } from './report.js';
+import type { OeeKpisView as OeeKpis } from '@plant-twin/contracts';
+
+/** The downtime reasons of the cloud's OEE (ISO 22400 ADOT/ADET), in the Pareto's tie order. */
+export const downtimeReasons = ['fault', 'starved', 'blocked', 'idle', 'off', 'maintenance'] as const satisfies readonly (keyof OeeKpis['downtimeByReason'])[];
+export type DowntimeReason = (typeof downtimeReasons)[number];
 
 /**
  * How the twin turns the cloud's OEE figures into what it shows. The rounding rule is part of the

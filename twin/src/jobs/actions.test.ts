@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import type { Command } from '@plant-twin/contracts';
+import { actionBlock, mergeCommand } from './actions.js';
+
+const command = (over: Partial<Command> = {}): Command => ({
+  id: '00000000-0000-4000-8000-000000000001',
+  seq: 1,
+  type: 'job.hold',
+  target: 'J-1',
+  args: {},
+  createdBy: 'planner1',
+  createdAt: 1_000,
+  expiresAt: 121_000,
+  status: 'pending',
+  ...over,
+});
+
+describe('actionBlock', () => {
+  const planner = { role: 'planner' as const, liveUp: true, open: [] };
+
+  it('offers what the lifecycle allows from the job status', () => {
+    expect(actionBlock({ status: 'released' }, 'hold', planner)).toBeNull();
+    expect(actionBlock({ status: 'held' }, 'release', planner)).toBeNull();
+    expect(actionBlock({ status: 'running' }, 'release', planner)).toEqual({ why: 'status', status: 'running' });
+    expect(actionBlock({ status: 'completed' }, 'cancel', planner)).toEqual({ why: 'status', status: 'completed' });
+    expect(actionBlock({ status: 'held' }, 'hold', planner)).toEqual({ why: 'status', status: 'held' });
+  });
+
+  it('says why, in order: live connection, role, status, a command still open', () => {
+    expect(actionBlock({ status: 'completed' }, 'hold', { role: 'viewer', liveUp: false, open: [] })).toEqual({ why: 'liveDown' });
+    expect(actionBlock({ status: 'completed' }, 'hold', { role: 'viewer', liveUp: true, open: [] })).toEqual({ why: 'role', roles: ['planner', 'admin'] });
+    expect(actionBlock({ status: 'released' }, 'hold', { role: 'supervisor', liveUp: true, open: [] })?.why).toBe('role');
+    expect(actionBlock({ status: 'released' }, 'hold', { role: null, liveUp: true, open: [] })?.why).toBe('role');
+    expect(actionBlock({ status: 'released' }, 'hold', { role: 'admin', liveUp: true, open: [] })).toBeNull();
+    const open = command();
+    expect(actionBlock({ status: 'released' }, 'hold', { role: 'planner', liveUp: true, open: [open] })).toEqual({ why: 'pending', command: open });
+  });
+});
+
+describe('mergeCommand', () => {
+  it('adds new commands newest first and applies status changes', () => {
+    const a = command({ id: 'a', seq: 1 }), b = command({ id: 'b', seq: 2 });
+    let list = mergeCommand([], a);
+    list = mergeCommand(list, b);
+    expect(list.map((c) => c.id)).toEqual(['b', 'a']);
+    list = mergeCommand(list, { ...a, status: 'refused', reason: 'job J-1 cannot go from completed to held' });
+    expect(list.find((c) => c.id === 'a')).toMatchObject({ status: 'refused', reason: 'job J-1 cannot go from completed to held' });
+  });
+
+  it('never goes back from a result to pending (a late REST answer after the live event)', () => {
+    const applied = command({ status: 'applied', resultAt: 5_000 });
+    const list = mergeCommand([applied], command({ status: 'pending' }));
+    expect(list[0]!.status).toBe('applied');
+    expect(mergeCommand([command({ status: 'delivered' })], command({ status: 'pending' }))[0]!.status).toBe('delivered');
+  });
+});

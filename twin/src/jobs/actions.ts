@@ -1,0 +1,67 @@
+import type { Command, CommandStatus, JobCommandAction, JobDto, JobStatus, Role } from '@plant-twin/contracts';
+
+/**
+ * Which job actions the twin offers, and why one is not available. The edge job manager decides
+ * (it applies each command through its own lifecycle and refuses what does not fit); the twin only
+ * greys out what cannot apply, always with the reason, and never hides an action.
+ */
+
+/** Who may send job commands (POST /jobs/:id/commands). */
+export const jobCommandRoles: readonly Role[] = ['planner', 'admin'];
+
+export const finishedJobStatuses: readonly JobStatus[] = ['completed', 'cancelled', 'failed'];
+
+/** The statuses an action can start from, as the job manager's lifecycle allows them. */
+const allowedFrom: Record<JobCommandAction, readonly JobStatus[]> = {
+  // held: resumes on its machine, or goes back to released off a machine
+  release: ['planned', 'held'],
+  hold: ['planned', 'released', 'dispatched', 'running'],
+  cancel: ['planned', 'released', 'dispatched', 'running', 'held'],
+  priority: ['planned', 'released', 'dispatched', 'running', 'held'],
+};
+
+export type ActionBlock =
+  | { why: 'liveDown' }
+  | { why: 'role'; roles: readonly Role[] }
+  | { why: 'status'; status: JobStatus }
+  | { why: 'pending'; command: Command };
+
+export interface ActionContext {
+  role: Role | null;
+  liveUp: boolean;
+  /** the job's commands not finished yet (pending or delivered) */
+  open: readonly Command[];
+}
+
+/** Why `action` cannot be sent for `job` now, or null when it can. The first reason that holds wins. */
+export function actionBlock(job: Pick<JobDto, 'status'>, action: JobCommandAction, ctx: ActionContext): ActionBlock | null {
+  if (!ctx.liveUp) return { why: 'liveDown' };
+  if (!ctx.role || !jobCommandRoles.includes(ctx.role)) return { why: 'role', roles: jobCommandRoles };
+  if (!allowedFrom[action].includes(job.status)) return { why: 'status', status: job.status };
+  const open = ctx.open[0];
+  if (open) return { why: 'pending', command: open };
+  return null;
+}
+
+export const openCommandStatuses: readonly CommandStatus[] = ['pending', 'delivered'];
+export const isOpen = (c: Pick<Command, 'status'>) => openCommandStatuses.includes(c.status);
+
+/**
+ * The commands of a job as the twin shows them: what the REST API answered, updated by live
+ * `command` events (each status change) whichever comes first, newest first. A later status never goes
+ * back (a late REST answer after a live result keeps the result).
+ */
+export function mergeCommand(list: readonly Command[], c: Command): Command[] {
+  const i = list.findIndex((x) => x.id === c.id);
+  if (i < 0) return [c, ...list].sort((a, b) => b.seq - a.seq);
+  const old = list[i]!;
+  if (rank(c.status) < rank(old.status)) return [...list];
+  const next = [...list];
+  next[i] = { ...old, ...c };
+  return next;
+}
+
+const rank = (s: CommandStatus) => (s === 'pending' ? 0 : s === 'delivered' ? 1 : 2);
+
+/** The command type an action becomes. */
+export const commandTypeOf = (action: JobCommandAction) => `job.${action}` as const;
