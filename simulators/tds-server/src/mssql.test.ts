@@ -179,6 +179,24 @@ describe.each([
     await expect(pool.request().query('SELECT * FROM CycleLog WHERE CycleId = @undeclared')).rejects.toMatchObject({ number: 137 });
   });
 
+  it('SELECT @r = Result ...; SELECT @r: one result set, the last row\'s value (issue 15 #10)', async () => {
+    // CycleId 4 (i = 3) is the first NOK
+    const r = await pool.request().query('DECLARE @r NVARCHAR(8); SELECT @r = Result FROM CycleLog WHERE CycleId <= 4 ORDER BY CycleId; SELECT @r AS r');
+    expect(r.recordsets).toHaveLength(1);
+    expect(r.recordset).toEqual([{ r: 'NOK' }]);
+    const none = await pool.request().input('max', sql.Int, 0).query("DECLARE @r NVARCHAR(8) = N'kept'; SELECT @r = Result FROM CycleLog WHERE CycleId <= @max; SELECT @r AS r, @@ROWCOUNT AS rc");
+    expect(none.recordsets).toHaveLength(1);
+    expect(none.recordset).toEqual([{ r: 'kept', rc: 0 }]);
+    const out = await pool.request().input('id', sql.BigInt, 4).output('r', sql.NVarChar(8)).query('SELECT @r = Result FROM CycleLog WHERE CycleId = @id');
+    expect([out.recordsets.length, out.output.r]).toEqual([0, 'NOK']);
+    await expect(pool.request().query('DECLARE @r NVARCHAR(8); SELECT @r = Result, CycleId FROM CycleLog')).rejects.toMatchObject({
+      number: 141,
+      message: 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.',
+    });
+    await expect(pool.request().query('SELECT CycleId FROM CycleLog WHERE Result')).rejects.toMatchObject({ number: 4145 });
+    await expect(pool.request().query('SET ROWCOUNT 1')).rejects.toMatchObject({ message: expect.stringContaining('Not supported by the simulator: SET ROWCOUNT 1') });
+  });
+
   it('unsupported or wrong SQL gets an ERROR and the connection stays usable', async () => {
     const single = await new sql.ConnectionPool(mssqlConfig(server.port, { options, pool: { max: 1, min: 0 } })).connect();
     try {

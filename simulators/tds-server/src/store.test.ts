@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SqlDatabase, type WriteEvent } from './database.js';
 import { SqlError } from './errors.js';
 import { parseBatch } from './sql/parser.js';
+import { Session } from './sql/session.js';
 
 function vendorDb(): SqlDatabase {
   const db = new SqlDatabase('CELL_TEST');
@@ -153,6 +154,110 @@ describe('T-SQL semantics', () => {
     }
     expect(ok).toBeGreaterThan(0);
     expect(db.count('CycleLog')).toBeGreaterThanOrEqual(30);
+  });
+
+  it('SELECT @v = ... assigns row by row and returns no result set (issue 15 #10)', async () => {
+    const r = await db.execute(`DECLARE @r NVARCHAR(8) = N'none', @n INT = -1, @s NVARCHAR(400) = '', @total INT = 0;
+      SELECT @r = Result FROM CycleLog WHERE CycleId <= 5 ORDER BY CycleId;
+      SELECT @r AS last, @@ROWCOUNT AS rc;
+      SELECT @r = Result, @n = CycleId FROM CycleLog WHERE CycleId > 1000;
+      SELECT @r AS unchanged, @n AS n, @@ROWCOUNT AS rc;
+      SELECT @s = @s + CAST(CycleId AS NVARCHAR(10)) + ',', @total += CycleId FROM CycleLog WHERE CycleId < 5 ORDER BY CycleId DESC;
+      SELECT @s AS s, @total AS total;
+      SELECT @n = COUNT(*) FROM CycleLog WHERE Result = 'NOK';
+      SET @r = 'X';
+      SELECT @n AS nok, @@ROWCOUNT AS rc`);
+    // CycleId 5 (i = 4) is NOK; @@ROWCOUNT after an assigning SELECT is the rows it read, after SET @v 1
+    expect(r.recordsets).toEqual([[{ last: 'NOK', rc: 5 }], [{ unchanged: 'NOK', n: -1, rc: 0 }], [{ s: '4,3,2,1,', total: 10 }], [{ nok: 8, rc: 1 }]]);
+    expect(r.rowsAffected).toEqual([5, 1, 0, 1, 4, 1, 1, 1]);
+    const mixed = await failure(db.execute('DECLARE @r INT; SELECT @r = CycleId, Result FROM CycleLog'));
+    expect([mixed.number, mixed.message]).toEqual([141, 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.']);
+    expect((await failure(db.execute('SELECT @nope = Result FROM CycleLog'))).message).toBe('Must declare the scalar variable "@nope".');
+    // a string literal before = is a column alias (deprecated T-SQL, still served)
+    expect((await db.execute("SELECT 'label' = Result FROM CycleLog WHERE CycleId = 2")).recordsets[0]).toEqual([{ label: 'OK' }]);
+  });
+
+  it('a comparison where a value belongs is a syntax error, a value where a condition belongs is 4145', async () => {
+    const cases: [string, number, string][] = [
+      ['SELECT 1 = 1', 102, "Incorrect syntax near '='."],
+      ['SELECT CycleId > 3 FROM CycleLog', 102, "Incorrect syntax near '>'."],
+      ["SELECT Result IN ('OK') FROM CycleLog", 156, "Incorrect syntax near the keyword 'IN'."],
+      ['SELECT CycleId FROM CycleLog ORDER BY JobId IS NULL', 156, "Incorrect syntax near the keyword 'IS'."],
+      ['DECLARE @b INT; SET @b = 1 < 2', 102, "Incorrect syntax near '<'."],
+      ["UPDATE CycleLog SET Result = (JobId = 'x') WHERE CycleId = 0", 102, "Incorrect syntax near '='."],
+      ['SELECT * FROM CycleLog WHERE 1', 4145, "An expression of non-boolean type specified in a context where a condition is expected, near '1'."],
+      ['SELECT * FROM CycleLog WHERE JobId ORDER BY 1', 4145, "An expression of non-boolean type specified in a context where a condition is expected, near 'ORDER'."],
+      ["SELECT CASE WHEN JobId THEN 1 END FROM CycleLog", 4145, "An expression of non-boolean type specified in a context where a condition is expected, near 'THEN'."],
+      ['SELECT IIF(CycleId, 1, 0) FROM CycleLog', 4145, "An expression of non-boolean type specified in a context where a condition is expected, near 'IIF'."],
+      ['DELETE FROM CycleLog WHERE CycleId AND 1 = 1', 4145, "An expression of non-boolean type specified in a context where a condition is expected, near 'AND'."],
+    ];
+    for (const [sql, number, message] of cases) expect([sql, await failure(db.execute(sql))]).toEqual([sql, expect.objectContaining({ number, message })]);
+    expect(db.count('CycleLog')).toBe(30);
+    expect((await q('SELECT IIF(CycleId > 29, 1, 0) AS big, CASE WHEN NOT (CycleId < 30) AND Result IN (\'OK\', \'NOK\') THEN 1 END AS c FROM CycleLog WHERE CycleId = 30'))[0]).toEqual({ big: 1, c: 1 });
+  });
+
+  it('SET options that would change results are applied or refused, never ignored', async () => {
+    const r = await db.execute(`UPDATE CycleLog SET CycleTimeS = CycleTimeS WHERE CycleId < 4;
+      SELECT @@ROWCOUNT AS afterUpdate;
+      SET LOCK_TIMEOUT 1500; SET NOCOUNT ON; SET TEXTSIZE 8; SET ANSI_NULLS, QUOTED_IDENTIFIER ON;
+      SELECT @@ROWCOUNT AS afterSet, @@LOCK_TIMEOUT AS lt, @@TEXTSIZE AS ts, @@OPTIONS & 512 AS nocount,
+             CAST(N'abcdefghij' AS NVARCHAR(MAX)) AS big, N'abcdefghij' AS small;
+      SET TEXTSIZE 0; SET NOCOUNT OFF;
+      SELECT @@TEXTSIZE AS ts, @@OPTIONS & 512 AS nocount`);
+    expect(r.recordsets).toEqual([[{ afterUpdate: 3 }], [{ afterSet: 0, lt: 1500, ts: 8, nocount: 512, big: 'abcd', small: 'abcdefghij' }], [{ ts: 4096, nocount: 0 }]]);
+    for (const sql of ['SET ROWCOUNT 5', 'SET ANSI_NULLS OFF', 'SET XACT_ABORT ON', 'SET IMPLICIT_TRANSACTIONS ON', 'SET DATEFORMAT dmy', 'SET DATEFIRST 1', 'SET LANGUAGE Deutsch', 'SET CONCAT_NULL_YIELDS_NULL OFF', 'SET FMTONLY ON', 'SET NOEXEC ON', 'SET STATISTICS XML ON', 'SET ANSI_DEFAULTS ON', 'SET QUOTED_IDENTIFIER OFF', 'SET WHATEVER ON']) {
+      expect([sql, (await failure(db.execute(sql))).message]).toEqual([sql, expect.stringMatching(/^Not supported by the simulator: SET /)]);
+    }
+    // what drivers send keeps working
+    await db.execute('SET ROWCOUNT 0; SET XACT_ABORT OFF; SET DATEFORMAT mdy; SET DATEFIRST 7; SET LANGUAGE us_english; SET ARITHABORT ON; SET TRANSACTION ISOLATION LEVEL SNAPSHOT');
+  });
+
+  it('@@ERROR holds the last statement\'s error number; an unknown @@ name is refused', async () => {
+    const d = vendorDb();
+    const session = new Session(d, new Map([[d.name.toLowerCase(), d]]), { spid: 51, userName: 'u', appName: 'a', hostName: 'h', serverName: 's' });
+    const job = "INSERT INTO JobQueue (JobId, PartNumber, Quantity, Status, GoodQty, ScrapQty, CreatedAt, UpdatedAt) VALUES ('J-1', 'P', 1, 'QUEUED', 0, 0, SYSUTCDATETIME(), SYSUTCDATETIME())";
+    const seen: unknown[] = [];
+    // the duplicate ends only its statement: the batch goes on and can look at @@ERROR
+    for await (const o of session.run(`${job}; SELECT @@ERROR AS e; ${job}; SELECT @@ERROR AS e; SELECT @@ERROR AS e`, new Map())) {
+      seen.push(o.error ? `error ${o.error.number}` : o.result?.rows[0]![0]);
+    }
+    expect(seen).toEqual([undefined, 0, 'error 2627', 2627, 0]);
+    expect((await failure(d.execute('SELECT * FROM JobQueue WHERE @@NESTLEVEL = 0'))).message).toBe('Must declare the scalar variable "@@NESTLEVEL".');
+  });
+
+  it('conversions to text, dates and functions answer as SQL Server does, or are refused', async () => {
+    const r = await q(`DECLARE @dt DATETIME = '2024-01-31T13:05:09.123', @d2 DATETIME2(3) = '2024-01-31T13:05:09.123', @f FLOAT = 1.0E0 / 3, @day DATE = '2024-02-29';
+      SELECT CAST('hello world' AS VARCHAR) AS cast30, CAST(1.50 AS NVARCHAR(10)) AS dec, CAST(@f AS VARCHAR(20)) AS flt,
+        CAST(1234567.0E0 AS VARCHAR(20)) AS sci, CAST(@dt AS VARCHAR(30)) AS dt0, CAST(@d2 AS VARCHAR(30)) AS d2,
+        CONVERT(VARCHAR(30), @dt, 120) AS s120, CONVERT(VARCHAR(30), @dt, 126) AS s126, CONVERT(VARCHAR(10), @d2, 23) AS s23,
+        CAST(123456 AS VARCHAR(3)) AS star, DATEADD(month, 1, @dt) AS eom, DATEADD(year, 1, @day) AS leap, DATEADD(quarter, 1, @day) AS q,
+        DATEDIFF(week, '2024-06-01', '2024-06-02') AS wk, DATEDIFF(week, '2024-06-02', '2024-06-08') AS wk0,
+        ROUND(-2.5, 0) AS rneg, ROUND(1.005, 2) AS rdec, ROUND(2.59, 1, 1) AS rtrunc, ROUND(1234, -2) AS rh,
+        DATALENGTH('abc') AS dlv, DATALENGTH(N'abc') AS dln, DATALENGTH(CycleId) AS dlb, DATALENGTH(1) AS dli,
+        CHARINDEX('o', 'foo boo', 4) AS ci, CHARINDEX('', 'abc') AS ci0, TRIM(CHAR_TAB) AS tr, 5000000000 & 4294967296 AS band,
+        CONCAT(1.50, '|', @dt) AS cc
+      FROM CycleLog WHERE CycleId = 1`.replace("TRIM(CHAR_TAB) AS tr", "LEN(TRIM('  a  ')) AS tr"));
+    expect(r[0]).toEqual({
+      cast30: 'hello world', dec: '1.50', flt: '0.333333', sci: '1.23457e+006', dt0: 'Jan 31 2024  1:05PM', d2: '2024-01-31 13:05:09.123',
+      s120: '2024-01-31 13:05:09', s126: '2024-01-31T13:05:09.123', s23: '2024-01-31', star: '*',
+      eom: new Date(Date.UTC(2024, 1, 29, 13, 5, 9, 123)), leap: new Date(Date.UTC(2025, 1, 28)), q: new Date(Date.UTC(2024, 4, 29)),
+      wk: 1, wk0: 0, rneg: -3, rdec: 1.01, rtrunc: 2.5, rh: 1200, dlv: 3, dln: 6, dlb: 8, dli: 4, ci: 6, ci0: 0, tr: 1, band: 4294967296,
+      cc: '1.50|Jan 31 2024  1:05PM',
+    });
+    const refused: [string, number][] = [
+      ["SELECT CONVERT(VARCHAR(30), SYSUTCDATETIME(), 103)", 40000],
+      ["SELECT CONVERT(DATETIME, '31/01/2024', 103)", 40000],
+      ["SELECT UPPER('a', 'b')", 174],
+      ['SELECT ROUND(1.5)', 189],
+      ["SELECT LEFT('abc', -1)", 537],
+      ['SELECT 5.5E0 % 2', 402],
+      ['SELECT 1.5 & 1', 402],
+      ['SELECT SYSUTCDATETIME() + 1', 8117],
+      ['SELECT CAST(1234567 AS NVARCHAR(3))', 8115],
+      ['SELECT DB_NAME(1)', 174],
+    ];
+    for (const [sql, number] of refused) expect([sql, (await failure(db.execute(sql))).number]).toEqual([sql, number]);
+    expect((await q('SELECT GETDATE() - 1 AS yesterday, DATEADD(day, -1, SYSUTCDATETIME()) AS y2'))[0]!.yesterday).toBeInstanceOf(Date);
   });
 
   it('parses what tedious sends after login', () => {

@@ -74,6 +74,36 @@ describe.skipIf(!!why)(`FreeTDS tsql (${why ?? 'tsql present'})`, () => {
     });
   });
 
+  it('SELECT @r = Result ...; SELECT @r gives one result set with the last row\'s value (issue 15 #10)', async () => {
+    const { server, db } = await startServer({ tls: 'off' });
+    try {
+      for (const Result of ['OK', 'NOK', 'OK', 'NOK']) db.insert('CycleLog', { CycleEnd: new Date(), Result, CycleTimeS: 10 });
+      const out = await tsql(
+        server.port,
+        [
+          "DECLARE @r NVARCHAR(8) = N'none'",
+          'SELECT @r = Result FROM CycleLog WHERE CycleId <= 2 ORDER BY CycleId',
+          'SELECT @r AS r',
+          "SELECT @r = Result FROM CycleLog WHERE CycleId > 100",
+          'SELECT @r AS unchanged',
+          'go',
+          'DECLARE @r NVARCHAR(8)',
+          'SELECT @r = Result, CycleId FROM CycleLog',
+          'go',
+          'exit',
+          '',
+        ].join('\n'),
+      );
+      // exactly two result sets, one after the other: no nameless NULL column from the assignments
+      const results = out.replace(/(?:\d+> )+/g, '');
+      expect(results).toContain('r\nNOK\n(1 row affected)\nunchanged\nNOK\n(1 row affected)\n');
+      expect(results).not.toMatch(/^NULL$/m);
+      expect(out).toContain('Msg 141 (severity 15, state 1)');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('tsql with a wrong password is refused with 18456', async () => {
     const { server } = await startServer({ tls: 'on' });
     try {

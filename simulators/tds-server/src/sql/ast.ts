@@ -13,10 +13,15 @@ export type Expr =
   | { k: 'like'; e: Expr; pattern: Expr; escape?: Expr; not: boolean }
   | { k: 'isnull'; e: Expr; not: boolean }
   | { k: 'call'; name: string; args: Expr[]; star?: boolean; distinct?: boolean }
-  | { k: 'cast'; e: Expr; type: SqlType }
+  /** CAST / CONVERT; `style` is CONVERT's third argument */
+  | { k: 'cast'; e: Expr; type: SqlType; style?: Expr }
   | { k: 'case'; operand?: Expr; whens: [Expr, Expr][]; else?: Expr };
 
-export type SelectItem = { k: 'star'; table?: string } | { k: 'expr'; e: Expr; alias?: string };
+/** `@v = expr` (or `@v += expr`...) assigns instead of returning a column: a SELECT either assigns or returns. */
+export type SelectItem = { k: 'star'; table?: string } | { k: 'expr'; e: Expr; alias?: string } | { k: 'assign'; name: string; op: AssignOp; e: Expr };
+
+/** `=` or a compound assignment's arithmetic operator (`+=` is '+') */
+export type AssignOp = '=' | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^';
 
 export interface TableRef {
   /** database name if given (db.schema.table) */
@@ -53,9 +58,10 @@ export type Statement =
   | { k: 'insert'; table: TableRef; columns?: string[]; output?: OutputItem[]; values: Expr[][] }
   | { k: 'update'; table: TableRef; set: [string, Expr][]; output?: OutputItem[]; where?: Expr; top?: Expr }
   | { k: 'delete'; table: TableRef; output?: OutputItem[]; where?: Expr; top?: Expr }
-  | { k: 'set'; option: string; value: string }
+  /** SET <option>[, <option>...] <value>; SET TRANSACTION ISOLATION LEVEL is option 'TRANSACTION ISOLATION LEVEL' */
+  | { k: 'set'; options: string[]; value: string }
   | { k: 'declare'; vars: { name: string; type: SqlType; init?: Expr }[] }
-  | { k: 'setvar'; name: string; e: Expr }
+  | { k: 'setvar'; name: string; op: AssignOp; e: Expr }
   | { k: 'waitfor'; delay: Expr }
   | { k: 'use'; db: string }
   | { k: 'tran'; op: 'begin' | 'commit' | 'rollback' };

@@ -4,6 +4,7 @@ import type { Table } from '../database.js';
 import { coerce, type SqlType, type SqlValue, typeName } from '../types.js';
 import type { Expr } from './ast.js';
 import { isAggregate } from './parser.js';
+import { numberTooLong, toText } from './text.js';
 
 export interface Variable {
   type: SqlType;
@@ -141,7 +142,30 @@ export function typeOf(e: Expr, scope: Scope): Typed {
 
 const isNullLiteral = (e: Expr | undefined) => e?.k === 'lit' && e.v === null;
 
+/** how many arguments each function takes (min, max): extra arguments are refused, never ignored */
+const ARITY: Record<string, [number, number]> = {
+  COUNT: [1, 1], COUNT_BIG: [1, 1], SUM: [1, 1], AVG: [1, 1], MIN: [1, 1], MAX: [1, 1],
+  GETDATE: [0, 0], GETUTCDATE: [0, 0], SYSDATETIME: [0, 0], SYSUTCDATETIME: [0, 0], SCOPE_IDENTITY: [0, 0], NEWID: [0, 0],
+  IDENT_CURRENT: [1, 1], DB_NAME: [0, 0], USER_NAME: [0, 0], SUSER_SNAME: [0, 0], SUSER_NAME: [0, 0], APP_NAME: [0, 0], HOST_NAME: [0, 0],
+  SERVERPROPERTY: [1, 1], ISNULL: [2, 2], COALESCE: [2, 254], NULLIF: [2, 2], IIF: [3, 3], LEN: [1, 1], DATALENGTH: [1, 1],
+  CHARINDEX: [2, 3], DATEDIFF: [3, 3], DATEPART: [2, 2], YEAR: [1, 1], MONTH: [1, 1], DAY: [1, 1], DATEADD: [3, 3],
+  UPPER: [1, 1], LOWER: [1, 1], LTRIM: [1, 1], RTRIM: [1, 1], TRIM: [1, 1], REPLACE: [3, 3], SUBSTRING: [3, 3], LEFT: [2, 2], RIGHT: [2, 2],
+  CONCAT: [2, 254], ABS: [1, 1], ROUND: [2, 3], FLOOR: [1, 1], CEILING: [1, 1],
+};
+
+function checkArity(e: Extract<Expr, { k: 'call' }>): void {
+  const arity = ARITY[e.name];
+  if (!arity) throw sqlErrors.unknownFunction(e.name.toLowerCase());
+  const n = e.star ? 1 : e.args.length;
+  const [min, max] = arity;
+  if (n >= min && n <= max) return;
+  const name = e.name.toLowerCase();
+  if (min === max) throw new SqlError(174, `The ${name} function requires ${min} argument(s).`, 15, 1);
+  throw new SqlError(189, `The ${name} function requires ${min} to ${max} arguments.`, 15, 1);
+}
+
 function callType(e: Extract<Expr, { k: 'call' }>, scope: Scope): Typed {
+  checkArity(e);
   const arg = (i: number) => {
     const a = e.args[i];
     if (!a) throw new SqlError(174, `The ${e.name.toLowerCase()} function requires ${i + 1} argument(s).`, 15, 1);
@@ -299,19 +323,35 @@ function truth(v: SqlValue): Tri {
 
 const MS: Record<string, number> = { millisecond: 1, ms: 1, second: 1000, ss: 1000, s: 1000, minute: 60_000, mi: 60_000, n: 60_000, hour: 3_600_000, hh: 3_600_000, day: 86_400_000, dd: 86_400_000, d: 86_400_000, week: 604_800_000, wk: 604_800_000, ww: 604_800_000 };
 
-function dateAdd(part: string, n: number, d: Date): Date {
-  const ms = MS[part];
-  if (ms) return new Date(d.getTime() + Math.trunc(n) * ms);
+const MONTH_PARTS: Record<string, number> = { month: 1, mm: 1, m: 1, quarter: 3, qq: 3, q: 3, year: 12, yy: 12, yyyy: 12 };
+
+/** months added as SQL Server adds them: a day past the end of the new month becomes its last day */
+function addMonths(d: Date, months: number): Date {
   const r = new Date(d.getTime());
-  if (part === 'month' || part === 'mm' || part === 'm') r.setUTCMonth(r.getUTCMonth() + Math.trunc(n));
-  else if (part === 'year' || part === 'yy' || part === 'yyyy') r.setUTCFullYear(r.getUTCFullYear() + Math.trunc(n));
-  else throw new SqlError(155, `'${part}' is not a recognized dateadd option.`, 15, 1);
+  const day = r.getUTCDate();
+  r.setUTCDate(1);
+  r.setUTCMonth(r.getUTCMonth() + months);
+  const last = new Date(Date.UTC(r.getUTCFullYear(), r.getUTCMonth() + 1, 0)).getUTCDate();
+  r.setUTCDate(Math.min(day, last));
   return r;
 }
 
+function dateAdd(part: string, n: number, d: Date): Date {
+  const ms = MS[part];
+  if (ms) return new Date(d.getTime() + Math.trunc(n) * ms);
+  const months = MONTH_PARTS[part];
+  if (months) return addMonths(d, Math.trunc(n) * months);
+  throw new SqlError(155, `'${part}' is not a recognized dateadd option.`, 15, 1);
+}
+
+/** 1970-01-04, the first Sunday after the epoch: DATEDIFF(week) counts Sunday boundaries crossed */
+const FIRST_SUNDAY = 3 * 86_400_000;
+
 function dateDiff(part: string, a: Date, b: Date): number {
+  if (MS[part] === 604_800_000) return Math.floor((b.getTime() - FIRST_SUNDAY) / 604_800_000) - Math.floor((a.getTime() - FIRST_SUNDAY) / 604_800_000);
   const ms = MS[part];
   if (ms) return Math.floor(b.getTime() / ms) - Math.floor(a.getTime() / ms);
+  if (part === 'quarter' || part === 'qq' || part === 'q') return (b.getUTCFullYear() - a.getUTCFullYear()) * 4 + Math.floor(b.getUTCMonth() / 3) - Math.floor(a.getUTCMonth() / 3);
   if (part === 'month' || part === 'mm' || part === 'm') return (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth();
   if (part === 'year' || part === 'yy' || part === 'yyyy') return b.getUTCFullYear() - a.getUTCFullYear();
   throw new SqlError(155, `'${part}' is not a recognized datediff option.`, 15, 1);
@@ -328,8 +368,11 @@ export function evaluate(e: Expr, scope: Scope, ctx: RowContext): SqlValue {
     }
     case 'param':
       return variable(e.name, scope).value;
-    case 'sysvar':
-      return scope.sysvar(e.name)?.value ?? null;
+    case 'sysvar': {
+      const v = scope.sysvar(e.name);
+      if (!v) throw sqlErrors.mustDeclare('@@' + e.name);
+      return v.value;
+    }
     case 'unary': {
       const v = evaluate(e.e, scope, ctx);
       if (e.op === 'not') {
@@ -338,7 +381,7 @@ export function evaluate(e: Expr, scope: Scope, ctx: RowContext): SqlValue {
       }
       if (v === null) return null;
       if (e.op === '-') return -toNumber(v);
-      if (e.op === '~') return ~toNumber(v);
+      if (e.op === '~') return bitwise('~', toNumber(v), 0);
       return v;
     }
     case 'bin':
@@ -371,14 +414,21 @@ export function evaluate(e: Expr, scope: Scope, ctx: RowContext): SqlValue {
       const p = evaluate(e.pattern, scope, ctx);
       const esc = e.escape ? evaluate(e.escape, scope, ctx) : null;
       if (v === null || p === null) return null;
-      const hit = likeRegex(String(p), esc === null ? null : String(esc)).test(String(coerce(v, { kind: 'nvarchar', length: -1 })));
+      const hit = likeRegex(String(p), esc === null ? null : String(esc)).test(toText(v, typeOf(e.e, scope).type)!);
       return e.not ? !hit : hit;
     }
     case 'cast': {
       const v = evaluate(e.e, scope, ctx);
+      const style = e.style ? styleOf(evaluate(e.style, scope, ctx)) : null;
       if (e.type.kind === 'nvarchar' || e.type.kind === 'varchar') {
-        const s = coerce(v, e.type) as string | null;
-        return s === null || e.type.length === -1 || e.type.length === undefined ? s : s.slice(0, e.type.length);
+        const source = typeOf(e.e, scope).type;
+        const s = toText(v, source, style);
+        if (s === null || e.type.length === -1 || e.type.length === undefined || s.length <= e.type.length) return s;
+        return typeof v === 'number' ? numberTooLong(source, e.type) : s.slice(0, e.type.length);
+      }
+      // a style tells how to read a date string: only the ISO forms, read the same by every style, are served
+      if (style !== null && isDate(e.type) && typeof v === 'string' && ![0, 20, 21, 23, 100, 120, 121, 126, 127].includes(style)) {
+        throw sqlErrors.unsupported(`CONVERT style ${style} for reading ${e.type.kind}`);
       }
       if (['int', 'bigint', 'smallint', 'tinyint'].includes(e.type.kind) && typeof v === 'string' && /\./.test(v)) throw sqlErrors.conversion('varchar', v, e.type.kind);
       return coerce(v, e.type);
@@ -434,11 +484,25 @@ function binary(op: string, le: Expr, re: Expr, scope: Scope, ctx: RowContext): 
       return compareValues(l, r) >= 0;
   }
   if (op === '+' && typeof l === 'string' && typeof r === 'string') return l + r;
-  if ((op === '+' || op === '-') && l instanceof Date && typeof r === 'number') return new Date(l.getTime() + (op === '+' ? r : -r) * 86_400_000);
+  if (l instanceof Date || r instanceof Date) {
+    // only DATETIME takes days added or subtracted as numbers; other date arithmetic is an error in SQL Server
+    const lt = typeOf(le, scope).type;
+    if ((op === '+' || op === '-') && lt.kind === 'datetime' && typeof r === 'number') return new Date((l as Date).getTime() + (op === '+' ? r : -r) * 86_400_000);
+    const bad = l instanceof Date ? lt : typeOf(re, scope).type;
+    throw new SqlError(8117, `Operand data type ${typeName(bad)} is invalid for ${OPERATOR_NAMES[op] ?? op} operator.`, 16, 1);
+  }
   const x = toNumber(l);
   const y = toNumber(r);
   const integral = typeOf({ k: 'bin', op, l: le, r: re }, scope).type;
   const isInt = ['int', 'bigint'].includes(integral.kind);
+  if (op === '&' || op === '|' || op === '^' || (op === '%' && ['float', 'real'].includes(integral.kind))) {
+    const lt = typeOf(le, scope).type;
+    const rt = typeOf(re, scope).type;
+    const integer = (t: SqlType) => ['bit', 'tinyint', 'smallint', 'int', 'bigint'].includes(t.kind) || (op === '%' && t.kind === 'decimal');
+    if (!integer(lt) || !integer(rt)) {
+      throw new SqlError(402, `The data types ${typeName(lt)} and ${typeName(rt)} are incompatible in the ${op === '%' ? 'modulo' : `'${op}'`} operator.`, 16, 1);
+    }
+  }
   switch (op) {
     case '+':
       return x + y;
@@ -453,13 +517,29 @@ function binary(op: string, le: Expr, re: Expr, scope: Scope, ctx: RowContext): 
       if (y === 0) throw sqlErrors.divideByZero();
       return x % y;
     case '&':
-      return x & y;
     case '|':
-      return x | y;
     case '^':
-      return x ^ y;
+      return bitwise(op, x, y);
   }
   throw sqlErrors.syntax(op);
+}
+
+const OPERATOR_NAMES: Record<string, string> = { '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide', '%': 'modulo' };
+
+/** bitwise operators on up to 64-bit integers (JavaScript's own work on 32 bits) */
+function bitwise(op: '&' | '|' | '^' | '~', x: number, y: number): number {
+  const int32 = (n: number) => n === (n | 0);
+  if (int32(x) && int32(y)) return op === '&' ? x & y : op === '|' ? x | y : op === '^' ? x ^ y : ~x;
+  const a = BigInt.asIntN(64, BigInt(Math.trunc(x)));
+  const b = BigInt.asIntN(64, BigInt(Math.trunc(y)));
+  return Number(BigInt.asIntN(64, op === '&' ? a & b : op === '|' ? a | b : op === '^' ? a ^ b : ~a));
+}
+
+/** CONVERT's style argument */
+function styleOf(v: SqlValue): number | null {
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new SqlError(8116, 'Argument data type is invalid for argument 3 of convert function.', 16, 1);
+  return v;
 }
 
 function aggregate(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContext): SqlValue {
@@ -493,11 +573,14 @@ function aggregate(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContex
 
 function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContext): SqlValue {
   if (isAggregate(e.name)) {
+    checkArity(e);
     if (!ctx.group) throw sqlErrors.aggregateInWhere();
     return aggregate(e, scope, ctx);
   }
   const args = () => e.args.map((a) => evaluate(a, scope, ctx));
   const a = (i: number) => evaluate(e.args[i]!, scope, ctx);
+  /** argument i as character data, converted as its type converts */
+  const text = (i: number) => toText(a(i), typeOf(e.args[i]!, scope).type);
   typeOf(e, scope); // validates the function name and argument count
   switch (e.name) {
     case 'GETDATE':
@@ -544,27 +627,28 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContext): S
     case 'IIF':
       return test(e.args[0]!, scope, ctx) ? a(1) : a(2);
     case 'LEN': {
-      const v = a(0);
-      return v === null ? null : String(coerce(v, { kind: 'nvarchar', length: -1 })).replace(/ +$/, '').length;
+      const v = text(0);
+      return v === null ? null : v.replace(/ +$/, '').length;
     }
     case 'DATALENGTH': {
       const v = a(0);
-      if (v === null) return null;
-      return Buffer.isBuffer(v) ? v.length : typeof v === 'string' ? v.length * 2 : 8;
+      return v === null ? null : dataLength(v, typeOf(e.args[0]!, scope).type);
     }
     case 'CHARINDEX': {
-      const [x, y] = args();
-      return x === null || y === null ? null : String(y).toLowerCase().indexOf(String(x).toLowerCase()) + 1;
+      const [x, y, start] = [text(0), text(1), e.args[2] ? a(2) : 1];
+      if (x === null || y === null || start === null) return null;
+      if (x === '') return 0;
+      return y.toLowerCase().indexOf(x.toLowerCase(), Math.max(toNumber(start) - 1, 0)) + 1;
     }
     case 'UPPER':
     case 'LOWER':
     case 'LTRIM':
     case 'RTRIM':
     case 'TRIM': {
-      const v = a(0);
-      if (v === null) return null;
-      const s = String(coerce(v, { kind: 'nvarchar', length: -1 }));
-      return e.name === 'UPPER' ? s.toUpperCase() : e.name === 'LOWER' ? s.toLowerCase() : e.name === 'LTRIM' ? s.replace(/^ +/, '') : e.name === 'RTRIM' ? s.replace(/ +$/, '') : s.trim();
+      const s = text(0);
+      if (s === null) return null;
+      // the trims take blanks only, not tabs or line breaks
+      return e.name === 'UPPER' ? s.toUpperCase() : e.name === 'LOWER' ? s.toLowerCase() : e.name === 'LTRIM' ? s.replace(/^ +/, '') : e.name === 'RTRIM' ? s.replace(/ +$/, '') : s.replace(/^ +| +$/g, '');
     }
     case 'REPLACE': {
       const [s, f, r] = args();
@@ -574,19 +658,21 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContext): S
     case 'SUBSTRING': {
       const [s, start, len] = args();
       if (s === null || start === null || len === null) return null;
+      if (toNumber(len!) < 0) throw new SqlError(537, 'Invalid length parameter passed to the LEFT or SUBSTRING function.', 16, 1);
       const from = toNumber(start!) - 1;
       return String(s).slice(Math.max(from, 0), Math.max(from + toNumber(len!), 0));
     }
     case 'LEFT':
     case 'RIGHT': {
-      const [s, n] = args();
+      const [s, n] = [text(0), a(1)];
       if (s === null || n === null) return null;
-      const str = String(s);
-      const k = Math.max(0, toNumber(n!));
+      const str = s;
+      const k = toNumber(n);
+      if (k < 0) throw new SqlError(e.name === 'LEFT' ? 537 : 536, `Invalid length parameter passed to the ${e.name === 'LEFT' ? 'LEFT or SUBSTRING' : 'RIGHT'} function.`, 16, 1);
       return e.name === 'LEFT' ? str.slice(0, k) : str.slice(Math.max(0, str.length - k));
     }
     case 'CONCAT':
-      return args().map((v) => (v === null ? '' : String(coerce(v, { kind: 'nvarchar', length: -1 })))).join('');
+      return e.args.map((_, i) => text(i) ?? '').join('');
     case 'ABS':
     case 'FLOOR':
     case 'CEILING': {
@@ -596,10 +682,9 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContext): S
       return e.name === 'ABS' ? Math.abs(n) : e.name === 'FLOOR' ? Math.floor(n) : Math.ceil(n);
     }
     case 'ROUND': {
-      const [v, d] = args();
+      const [v, d, truncate] = args();
       if (v === null || d === null) return null;
-      const f = 10 ** toNumber(d!);
-      return Math.round(toNumber(v!) * f) / f;
+      return round(toNumber(v!), Math.trunc(toNumber(d!)), truncate !== undefined && truncate !== null && toNumber(truncate) !== 0);
     }
     case 'DATEADD': {
       const [part, n, d] = args();
@@ -630,4 +715,27 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: Scope, ctx: RowContext): S
     }
   }
   throw sqlErrors.unknownFunction(e.name.toLowerCase());
+}
+
+/** ROUND: halves away from zero, on the decimal digits as written (1.005 to 2 places is 1.01); or truncated */
+function round(n: number, digits: number, truncate: boolean): number {
+  const shift = (x: number, by: number) => {
+    const [mantissa, exp = '0'] = String(x).split('e');
+    return Number(`${mantissa}e${Number(exp) + by}`);
+  };
+  const scaled = shift(Math.abs(n), digits);
+  if (!Number.isFinite(scaled)) return n;
+  return Math.sign(n) * shift(truncate ? Math.trunc(scaled) : Math.round(scaled), -digits);
+}
+
+const FIXED_BYTES: Partial<Record<SqlType['kind'], number>> = { tinyint: 1, smallint: 2, int: 4, bigint: 8, bit: 1, real: 4, float: 8, datetime: 8, date: 3, uniqueidentifier: 16 };
+
+/** DATALENGTH: bytes as SQL Server stores the value (varchar one byte per character, nvarchar two) */
+function dataLength(v: Exclude<SqlValue, null>, t: SqlType): number {
+  if (Buffer.isBuffer(v)) return v.length;
+  if (t.kind === 'varchar') return String(v).length;
+  if (t.kind === 'nvarchar') return String(v).length * 2;
+  if (t.kind === 'decimal') return (t.precision ?? 18) <= 9 ? 5 : (t.precision ?? 18) <= 19 ? 9 : (t.precision ?? 18) <= 28 ? 13 : 17;
+  if (t.kind === 'datetime2') return (t.scale ?? 7) <= 2 ? 6 : (t.scale ?? 7) <= 4 ? 7 : 8;
+  return FIXED_BYTES[t.kind] ?? 8;
 }

@@ -1,7 +1,7 @@
 /** Recursive-descent parser for the T-SQL subset, with SQL Server's syntax error messages. */
 import { SqlError, sqlErrors } from '../errors.js';
 import { parseTypeName, type SqlType } from '../types.js';
-import type { Expr, OrderItem, OutputItem, ParsedStatement, Select, SelectItem, Statement, TableRef } from './ast.js';
+import type { AssignOp, Expr, OrderItem, OutputItem, ParsedStatement, Select, SelectItem, Statement, TableRef } from './ast.js';
 import { type Token, tokenize } from './lexer.js';
 
 const RESERVED = new Set(
@@ -82,6 +82,32 @@ class Parser {
     throw this.fail();
   }
 
+  /** `=` or a compound assignment (`+=`, `-=`, ... written without a blank), consumed; undefined if neither */
+  private assignOp(): AssignOp | undefined {
+    if (this.acceptOp('=')) return '=';
+    const t = this.t;
+    const eq = this.peek();
+    if (t.kind === 'op' && '+-*/%&|^'.includes(t.text) && t.text.length === 1 && this.isOp('=', eq) && eq.pos === t.pos + 1) {
+      this.i += 2;
+      return t.text as AssignOp;
+    }
+    return undefined;
+  }
+
+  /** an expression where a value is expected (a select item, a SET, VALUES...): a comparison there is a syntax error */
+  private value(): Expr {
+    const e = this.expr();
+    checkValue(e);
+    return e;
+  }
+
+  /** a search condition (WHERE, HAVING): a plain value there is error 4145 */
+  private condition(): Expr {
+    const e = this.expr();
+    checkCondition(e, this.t.kind === 'eof' ? this.toks[this.i - 1]!.text : this.t.text);
+    return e;
+  }
+
   batch(): ParsedStatement[] {
     const out: ParsedStatement[] = [];
     for (;;) {
@@ -112,7 +138,7 @@ class Parser {
       case 'WAITFOR': {
         this.next();
         this.expectKw('DELAY');
-        return { k: 'waitfor', delay: this.expr() };
+        return { k: 'waitfor', delay: this.value() };
       }
       case 'BEGIN':
       case 'COMMIT':
@@ -150,7 +176,7 @@ class Parser {
 
   private top(): Expr {
     if (this.acceptOp('(')) {
-      const e = this.expr();
+      const e = this.value();
       this.expectOp(')');
       return e;
     }
@@ -183,30 +209,30 @@ class Parser {
         this.expectOp(')');
       }
     }
-    if (this.acceptKw('WHERE')) s.where = this.expr();
+    if (this.acceptKw('WHERE')) s.where = this.condition();
     if (this.acceptKw('GROUP')) {
       this.expectKw('BY');
       s.groupBy = [];
-      do s.groupBy.push(this.expr());
+      do s.groupBy.push(this.value());
       while (this.acceptOp(','));
     }
-    if (this.acceptKw('HAVING')) s.having = this.expr();
+    if (this.acceptKw('HAVING')) s.having = this.condition();
     if (this.isKw('UNION') || this.isKw('EXCEPT') || this.isKw('INTERSECT')) throw sqlErrors.unsupported(this.t.text.toUpperCase());
     if (this.acceptKw('ORDER')) {
       this.expectKw('BY');
       s.orderBy = [];
       do {
-        const item: OrderItem = { e: this.expr(), desc: false };
+        const item: OrderItem = { e: this.value(), desc: false };
         if (this.acceptKw('DESC')) item.desc = true;
         else this.acceptKw('ASC');
         s.orderBy.push(item);
       } while (this.acceptOp(','));
       if (this.acceptKw('OFFSET')) {
-        s.offset = this.expr();
+        s.offset = this.value();
         if (!this.acceptKw('ROWS')) this.expectKw('ROW');
         if (this.acceptKw('FETCH')) {
           if (!this.acceptKw('NEXT')) this.expectKw('FIRST');
-          s.fetch = this.expr();
+          s.fetch = this.value();
           if (!this.acceptKw('ROWS')) this.expectKw('ROW');
           this.expectKw('ONLY');
         }
@@ -224,13 +250,22 @@ class Parser {
       this.next();
       return { k: 'star', table };
     }
-    // alias = expr
-    if ((this.t.kind === 'qident' || (this.t.kind === 'ident' && !RESERVED.has(this.t.text.toUpperCase()))) && this.isOp('=', this.peek())) {
-      const alias = this.ident();
-      this.next();
-      return { k: 'expr', e: this.expr(), alias };
+    // @v = expr assigns (T-SQL: a SELECT item that starts so is never a comparison)
+    if (this.t.kind === 'var') {
+      const at = this.i;
+      const name = this.next().text;
+      const op = this.assignOp();
+      if (op) return { k: 'assign', name, op, e: this.value() };
+      this.i = at;
     }
-    const e = this.expr();
+    // alias = expr, the alias a name or (deprecated, still served) a string literal
+    const first = this.t;
+    const aliasLike = first.kind === 'qident' || first.kind === 'string' || first.kind === 'nstring' || (first.kind === 'ident' && !RESERVED.has(first.text.toUpperCase()));
+    if (aliasLike && this.isOp('=', this.peek())) {
+      this.i += 2;
+      return { k: 'expr', e: this.value(), alias: first.text };
+    }
+    const e = this.value();
     return { k: 'expr', e, ...this.alias() };
   }
 
@@ -264,7 +299,7 @@ class Parser {
         this.i += 3;
         items.push({ k: 'star', side });
       } else {
-        const e = this.expr();
+        const e = this.value();
         items.push({ k: 'expr', e, ...this.alias() });
       }
     } while (this.acceptOp(','));
@@ -290,7 +325,7 @@ class Parser {
     do {
       this.expectOp('(');
       const row: Expr[] = [];
-      do row.push(this.expr());
+      do row.push(this.value());
       while (this.acceptOp(','));
       this.expectOp(')');
       values.push(row);
@@ -310,15 +345,15 @@ class Parser {
       if (['+=', '-='].some((o) => this.isOp(o[0]!) && this.isOp('=', this.peek()))) {
         const op = this.next().text;
         this.next();
-        set.push([name, { k: 'bin', op, l: { k: 'col', name }, r: this.expr() }]);
+        set.push([name, { k: 'bin', op, l: { k: 'col', name }, r: this.value() }]);
       } else {
         this.expectOp('=');
-        set.push([name, this.expr()]);
+        set.push([name, this.value()]);
       }
     } while (this.acceptOp(','));
     const output = this.output();
     if (this.isKw('FROM')) throw sqlErrors.unsupported('UPDATE ... FROM');
-    const where = this.acceptKw('WHERE') ? this.expr() : undefined;
+    const where = this.acceptKw('WHERE') ? this.condition() : undefined;
     return { k: 'update', table, set, ...(output ? { output } : {}), ...(where ? { where } : {}), ...(top ? { top } : {}) };
   }
 
@@ -328,7 +363,7 @@ class Parser {
     this.acceptKw('FROM');
     const table = this.tableRef();
     const output = this.output();
-    const where = this.acceptKw('WHERE') ? this.expr() : undefined;
+    const where = this.acceptKw('WHERE') ? this.condition() : undefined;
     return { k: 'delete', table, ...(output ? { output } : {}), ...(where ? { where } : {}), ...(top ? { top } : {}) };
   }
 
@@ -336,16 +371,22 @@ class Parser {
     this.expectKw('SET');
     if (this.t.kind === 'var') {
       const name = this.next().text;
-      this.expectOp('=');
-      return { k: 'setvar', name, e: this.expr() };
+      const op = this.assignOp();
+      if (!op) throw this.fail();
+      return { k: 'setvar', name, op, e: this.value() };
     }
     const words: string[] = [];
     while (this.t.kind !== 'eof' && !this.isOp(';') && !(this.t.kind === 'ident' && STATEMENT_START.has(this.t.text.toUpperCase()) && words.length > 0)) {
-      words.push(this.next().text);
+      const t = this.next();
+      // a signed number (SET LOCK_TIMEOUT -1) is one word
+      if (this.isOp('-', t) && this.t.kind === 'number') words.push('-' + this.next().text);
+      else words.push(t.kind === 'string' || t.kind === 'nstring' || t.kind === 'qident' ? t.text : t.text.toUpperCase());
     }
-    if (words.length === 0) throw this.fail();
-    const value = words.length > 1 ? words[words.length - 1]!.toUpperCase() : '';
-    return { k: 'set', option: words.slice(0, -1).join(' ').toUpperCase() || words[0]!.toUpperCase(), value };
+    if (words[0] === 'TRANSACTION') return { k: 'set', options: ['TRANSACTION ISOLATION LEVEL'], value: words.slice(3).join(' ') };
+    if (words.length < 2) throw this.fail();
+    const options = words.slice(0, -1).join(' ').split(/\s*,\s*/);
+    if (options.some((o) => o === '')) throw sqlErrors.syntax(',');
+    return { k: 'set', options, value: words[words.length - 1]! };
   }
 
   private declare(): Statement {
@@ -356,13 +397,14 @@ class Parser {
       if (t.kind !== 'var') throw this.fail(t);
       this.acceptKw('AS');
       const type = this.typeSpec();
-      const init = this.acceptOp('=') ? this.expr() : undefined;
+      const init = this.acceptOp('=') ? this.value() : undefined;
       vars.push({ name: t.text, type, ...(init ? { init } : {}) });
     } while (this.acceptOp(','));
     return { k: 'declare', vars };
   }
 
-  private typeSpec(): SqlType {
+  /** a type name; `defaultLength` is the length of a (VAR)CHAR / VARBINARY written without one (30 in CAST and CONVERT) */
+  private typeSpec(defaultLength?: number): SqlType {
     const name = this.next();
     if (name.kind !== 'ident' && name.kind !== 'qident') throw this.fail(name);
     const args: (number | 'max')[] = [];
@@ -375,7 +417,11 @@ class Parser {
       } while (this.acceptOp(','));
       this.expectOp(')');
     }
-    return parseTypeName(name.text, args);
+    const type = parseTypeName(name.text, args);
+    if (defaultLength && args.length === 0 && ['varchar', 'nvarchar', 'varbinary'].includes(type.kind) && name.text.toLowerCase() !== 'sysname') {
+      return { ...type, length: defaultLength };
+    }
+    return type;
   }
 
   // ---- expressions, lowest precedence first ----
@@ -497,18 +543,18 @@ class Parser {
             this.next();
             const e = this.expr();
             this.expectKw('AS');
-            const type = this.typeSpec();
+            const type = this.typeSpec(30);
             this.expectOp(')');
             return { k: 'cast', e, type };
           }
           if ((upper === 'CONVERT' || upper === 'TRY_CONVERT') && this.isOp('(')) {
             this.next();
-            const type = this.typeSpec();
+            const type = this.typeSpec(30);
             this.expectOp(',');
             const e = this.expr();
-            if (this.acceptOp(',')) this.expr(); // style: formatting of strings, not needed for values
+            const style = this.acceptOp(',') ? this.expr() : undefined;
             this.expectOp(')');
-            return { k: 'cast', e, type };
+            return { k: 'cast', e, type, ...(style ? { style } : {}) };
           }
           if (RESERVED.has(upper) && !(this.isOp('(') && ['LEFT', 'RIGHT'].includes(upper))) throw this.fail(t);
         }
@@ -576,4 +622,89 @@ function numberLiteral(text: string): Expr {
   if (v <= 2147483647) return { k: 'lit', v, t: { kind: 'int' } };
   if (v <= Number.MAX_SAFE_INTEGER) return { k: 'lit', v, t: { kind: 'bigint' } };
   return { k: 'lit', v, t: { kind: 'decimal', precision: Math.min(38, text.length), scale: 0 } };
+}
+
+// ---- values and search conditions ----
+// T-SQL has no boolean values: a comparison is a search condition, allowed only where one is expected
+// (WHERE, HAVING, WHEN of a searched CASE, IIF's first argument, around AND / OR / NOT), and a value is
+// no condition. Parsing both with one grammar and checking each context keeps the parser small.
+
+const COMPARISONS = new Set(['=', '<>', '<', '>', '<=', '>=']);
+
+/** the operator or keyword that makes `e` a search condition, if it is one */
+function conditionWord(e: Expr): string | undefined {
+  switch (e.k) {
+    case 'bin':
+      return e.op === 'and' || e.op === 'or' ? e.op.toUpperCase() : COMPARISONS.has(e.op) ? e.op : undefined;
+    case 'unary':
+      return e.op === 'not' ? 'NOT' : undefined;
+    case 'in':
+      return 'IN';
+    case 'between':
+      return 'BETWEEN';
+    case 'like':
+      return 'LIKE';
+    case 'isnull':
+      return 'IS';
+    default:
+      return undefined;
+  }
+}
+
+function checkValue(e: Expr): void {
+  const word = conditionWord(e);
+  if (word) throw /^[A-Z]+$/.test(word) ? new SqlError(156, `Incorrect syntax near the keyword '${word}'.`, 15, 1) : sqlErrors.syntax(word);
+  switch (e.k) {
+    case 'unary':
+      return checkValue(e.e);
+    case 'cast':
+      if (e.style) checkValue(e.style);
+      return checkValue(e.e);
+    case 'bin':
+      checkValue(e.l);
+      return checkValue(e.r);
+    case 'call':
+      return e.args.forEach((a, i) => (e.name === 'IIF' && i === 0 ? checkCondition(a, e.name) : checkValue(a)));
+    case 'case':
+      if (e.operand) checkValue(e.operand);
+      for (const [when, then] of e.whens) {
+        if (e.operand) checkValue(when);
+        else checkCondition(when, 'THEN');
+        checkValue(then);
+      }
+      if (e.else) checkValue(e.else);
+      return;
+    default:
+      return;
+  }
+}
+
+function checkCondition(e: Expr, near: string): void {
+  switch (e.k) {
+    case 'bin':
+      if (e.op === 'and' || e.op === 'or') {
+        checkCondition(e.l, e.op.toUpperCase());
+        return checkCondition(e.r, near);
+      }
+      if (!COMPARISONS.has(e.op)) break;
+      checkValue(e.l);
+      return checkValue(e.r);
+    case 'unary':
+      if (e.op !== 'not') break;
+      return checkCondition(e.e, near);
+    case 'in':
+      checkValue(e.e);
+      return e.list.forEach(checkValue);
+    case 'between':
+      [e.e, e.lo, e.hi].forEach(checkValue);
+      return;
+    case 'like':
+      checkValue(e.e);
+      checkValue(e.pattern);
+      if (e.escape) checkValue(e.escape);
+      return;
+    case 'isnull':
+      return checkValue(e.e);
+  }
+  throw new SqlError(4145, `An expression of non-boolean type specified in a context where a condition is expected, near '${near}'.`, 15, 1);
 }

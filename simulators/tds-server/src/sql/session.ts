@@ -4,7 +4,7 @@ import { SqlError, sqlErrors, statementTerminating } from '../errors.js';
 import { serverVersion } from '../prelogin.js';
 import type { ResultColumn } from '../tokens.js';
 import { coerce, parseTypeName, type SqlType, type SqlValue } from '../types.js';
-import type { Expr, OutputItem, ParsedStatement, Select, Statement, TableRef } from './ast.js';
+import type { AssignOp, Expr, OutputItem, ParsedStatement, Select, Statement, TableRef } from './ast.js';
 import { compareValues, containsAggregate, evaluate, type Scope, test, typeOf, type Variable } from './eval.js';
 import { parseBatch } from './parser.js';
 
@@ -39,12 +39,40 @@ export interface SessionInfo {
 
 export const VERSION_TEXT = `Microsoft SQL Server 2022 (RTM) - ${serverVersion.major}.${serverVersion.minor}.${serverVersion.build}.${serverVersion.sub} (X64) \n\tplant-twin TDS simulator\n\tDeveloper Edition (64-bit) on Linux\n`;
 
+/**
+ * SET options whose other value would change results: the simulator behaves as the value given here (the
+ * one drivers set) and refuses the other, rather than answering as if it had applied it.
+ */
+const fixedOptions: Record<string, 'ON' | 'OFF'> = {
+  ANSI_NULLS: 'ON', ANSI_WARNINGS: 'ON', ANSI_PADDING: 'ON', QUOTED_IDENTIFIER: 'ON', CONCAT_NULL_YIELDS_NULL: 'ON',
+  IMPLICIT_TRANSACTIONS: 'OFF', XACT_ABORT: 'OFF', NUMERIC_ROUNDABORT: 'OFF', FMTONLY: 'OFF', NOEXEC: 'OFF', PARSEONLY: 'OFF',
+  SHOWPLAN_ALL: 'OFF', SHOWPLAN_TEXT: 'OFF', SHOWPLAN_XML: 'OFF', 'STATISTICS IO': 'OFF', 'STATISTICS TIME': 'OFF',
+  'STATISTICS PROFILE': 'OFF', 'STATISTICS XML': 'OFF',
+};
+/** ON/OFF options that change no result of this store (ARITHABORT and ARITHIGNORE: ANSI_WARNINGS is ON); kept for @@OPTIONS */
+const optionBits: Record<string, number> = {
+  CURSOR_CLOSE_ON_COMMIT: 4, ARITHABORT: 64, ARITHIGNORE: 128, NOCOUNT: 512, ANSI_NULL_DFLT_ON: 1024, ANSI_NULL_DFLT_OFF: 2048,
+  NO_BROWSETABLE: 0, FORCEPLAN: 0, REMOTE_PROC_TRANSACTIONS: 0,
+};
+/** @@OPTIONS bits of the fixed options at their served values */
+const fixedBits = 8 /* ANSI_WARNINGS */ + 16 /* ANSI_PADDING */ + 32 /* ANSI_NULLS */ + 256 /* QUOTED_IDENTIFIER */ + 4096; /* CONCAT_NULL_YIELDS_NULL */
+/** options that take a value rather than ON/OFF and change nothing here */
+const valueOptions = new Set(['DEADLOCK_PRIORITY', 'QUERY_GOVERNOR_COST_LIMIT', 'CONTEXT_INFO', 'TRANSACTION ISOLATION LEVEL']);
+const defaultTextSize = 2147483647;
+const loginOptions = (): Set<string> => new Set(['ARITHABORT', 'ANSI_NULL_DFLT_ON']);
+
 export class Session {
   scopeIdentity: number | null = null;
   lastIdentity: number | null = null;
   rowCount = 0;
+  /** the error number of the last statement, 0 if it succeeded (@@ERROR) */
+  lastError = 0;
   nocount = false;
   language = 'us_english';
+  textSize = defaultTextSize;
+  lockTimeout = -1;
+  /** the ON/OFF options of optionBits that are ON */
+  private options = loginOptions();
 
   private readonly loginDatabase: SqlDatabase;
   /** open transaction: nesting depth, undo steps, and the write events held back until COMMIT */
@@ -100,8 +128,12 @@ export class Session {
     this.scopeIdentity = null;
     this.lastIdentity = null;
     this.rowCount = 0;
+    this.lastError = 0;
     this.nocount = false;
     this.language = 'us_english';
+    this.textSize = defaultTextSize;
+    this.lockTimeout = -1;
+    this.options = loginOptions();
     const old = this.database;
     this.database = this.loginDatabase;
     return old === this.database ? undefined : { name: this.database.name, old: old.name };
@@ -125,7 +157,7 @@ export class Session {
       case 'TRANCOUNT':
         return { type: { kind: 'int' }, value: this.tranCount };
       case 'ERROR':
-        return { type: { kind: 'int' }, value: 0 };
+        return { type: { kind: 'int' }, value: this.lastError };
       case 'LANGUAGE':
         return nv(this.language);
       case 'LANGID':
@@ -133,13 +165,16 @@ export class Session {
       case 'MAX_PRECISION':
         return { type: { kind: 'tinyint' }, value: 38 };
       case 'TEXTSIZE':
-        return { type: { kind: 'int' }, value: 2147483647 };
+        return { type: { kind: 'int' }, value: this.textSize };
       case 'DATEFIRST':
         return { type: { kind: 'tinyint' }, value: 7 };
       case 'LOCK_TIMEOUT':
-        return { type: { kind: 'int' }, value: -1 };
-      case 'OPTIONS':
-        return { type: { kind: 'int' }, value: 5496 };
+        return { type: { kind: 'int' }, value: this.lockTimeout };
+      case 'OPTIONS': {
+        let bits = fixedBits + (this.nocount ? optionBits.NOCOUNT! : 0);
+        for (const o of this.options) bits += optionBits[o] ?? 0;
+        return { type: { kind: 'int' }, value: bits };
+      }
       case '__APP_NAME':
         return nv(this.info.appName);
       case '__HOST_NAME':
@@ -200,12 +235,14 @@ export class Session {
       } catch (e) {
         if (!(e instanceof SqlError)) throw e;
         Object.assign(e, { line });
+        this.lastError = e.number;
         if (!statementTerminating.has(e.number)) throw e;
         this.rowCount = 0;
         yield { curCmd: curCmdOf(stmt), error: e, line };
         continue;
       }
-      if (outcome.rowCount !== undefined) this.rowCount = outcome.rowCount;
+      this.lastError = 0;
+      this.rowCount = rowCountAfter(stmt, outcome, this.rowCount);
       yield { ...outcome, line };
     }
   }
@@ -221,7 +258,8 @@ export class Session {
       case 'delete':
         return this.delete(s, vars);
       case 'set':
-        return this.set(s.option, s.value);
+        for (const option of s.options) this.set(option, s.value);
+        return { curCmd: CurCmd.Set };
       case 'declare':
         for (const v of s.vars) {
           const value = v.init ? coerce(evaluate(v.init, this.scope(vars), { row: null }), v.type) : null;
@@ -229,9 +267,8 @@ export class Session {
         }
         return { curCmd: CurCmd.Declare };
       case 'setvar': {
-        const v = vars.get(s.name.toLowerCase());
-        if (!v) throw sqlErrors.mustDeclare(s.name);
-        v.value = coerce(evaluate(s.e, this.scope(vars), { row: null }), v.type);
+        const { variable, e } = assignment(s.name, s.op, s.e, vars);
+        variable.value = coerce(evaluate(e, this.scope(vars), { row: null }), variable.type);
         return { curCmd: CurCmd.Set };
       }
       case 'waitfor':
@@ -252,12 +289,57 @@ export class Session {
     }
   }
 
-  private set(option: string, value: string): Outcome {
-    if (option === 'NOCOUNT') this.nocount = value === 'ON';
-    else if (option === 'LANGUAGE') this.language = value.toLowerCase();
-    else if (option.startsWith('IDENTITY_INSERT')) throw sqlErrors.unsupported('SET IDENTITY_INSERT');
-    // the other options (ANSI_*, TEXTSIZE, DATEFORMAT, isolation level...) change nothing in this store
-    return { curCmd: CurCmd.Set };
+  /** One SET option: applied, accepted as changing nothing here, or refused (never ignored if it would change results). */
+  private set(option: string, value: string): void {
+    const onOff = value === 'ON' || value === 'OFF';
+    const integer = (): number => {
+      if (!/^-?\d+$/.test(value)) throw sqlErrors.syntax(value);
+      return Number(value);
+    };
+    const only = (served: string, what: string) => {
+      if (value.toUpperCase() !== served.toUpperCase()) throw sqlErrors.unsupported(`SET ${option} ${value} (the simulator serves ${what} only)`);
+    };
+    switch (option) {
+      case 'NOCOUNT':
+        if (!onOff) throw sqlErrors.syntax(value);
+        this.nocount = value === 'ON';
+        return;
+      case 'TEXTSIZE': {
+        const n = integer();
+        this.textSize = n === 0 ? 4096 : n < 0 ? defaultTextSize : n;
+        return;
+      }
+      case 'LOCK_TIMEOUT':
+        this.lockTimeout = integer();
+        return;
+      case 'LANGUAGE':
+        // another language changes date formats, DATEFIRST and message texts
+        if (value.toLowerCase() !== 'english') only('us_english', 'us_english');
+        this.language = 'us_english';
+        return;
+      case 'DATEFORMAT':
+        return only('MDY', 'mdy');
+      case 'DATEFIRST':
+        return only('7', 'DATEFIRST 7');
+      case 'ROWCOUNT':
+        return only('0', 'ROWCOUNT 0');
+      case 'IDENTITY_INSERT':
+        throw sqlErrors.unsupported('SET IDENTITY_INSERT');
+    }
+    const fixed = fixedOptions[option];
+    if (fixed) {
+      if (!onOff) throw sqlErrors.syntax(value);
+      return only(fixed, `${option} ${fixed}`);
+    }
+    if (option in optionBits) {
+      if (!onOff) throw sqlErrors.syntax(value);
+      if (value === 'ON') this.options.add(option);
+      else this.options.delete(option);
+      return;
+    }
+    // the isolation level changes nothing: the store has no isolation at all (README)
+    if (valueOptions.has(option)) return;
+    throw sqlErrors.unsupported(`SET ${option}`);
   }
 
   private waitfor(v: SqlValue, signal?: AbortSignal): Promise<void> {
@@ -294,9 +376,15 @@ export class Session {
         if (!table) throw new SqlError(263, 'Must specify table to select from.', 16, 1);
         if (item.table && !scope.qualifiers.some((q) => q.toLowerCase() === item.table!.toLowerCase())) throw new SqlError(4104, `The multi-part identifier "${item.table}" could not be bound.`, 16, 1);
         for (const c of table.columns) items.push({ e: { k: 'col', name: c.name }, name: c.name });
+      } else if (item.k === 'assign') {
+        items.push({ e: item.e, name: '' });
       } else {
         items.push({ e: item.e, name: item.alias ?? (item.e.k === 'col' ? item.e.name : '') });
       }
+    }
+    const assigns = s.items.flatMap((item) => (item.k === 'assign' ? [assignment(item.name, item.op, item.e, vars)] : []));
+    if (assigns.length && assigns.length < s.items.length) {
+      throw new SqlError(141, 'A SELECT statement that assigns a value to a variable must not be combined with data-retrieval operations.', 15, 1);
     }
     const columns: ResultColumn[] = items.map(({ e, name }) => {
       const t = typeOf(e, scope);
@@ -390,7 +478,16 @@ export class Session {
     const fetch = this.limit(s.fetch, vars, 'FETCH');
     if (offset || fetch !== undefined) out = out.slice(offset, fetch === undefined ? undefined : offset + fetch);
     if (top !== undefined) out = out.slice(0, top);
+    if (assigns.length) {
+      // T-SQL: row by row in the result's order, so each variable ends with the last row's value
+      // (unchanged when there is none) and an expression sees the assignments before it
+      for (const o of out) {
+        for (const { variable, e } of assigns) variable.value = coerce(evaluate(e, scope, o.group ? { row: o.row, group: o.group } : { row: o.row }), variable.type);
+      }
+      return { curCmd: CurCmd.Select, rowCount: out.length };
+    }
     const rows = out.map(project);
+    if (this.textSize < defaultTextSize) truncateLarge(rows, columns, this.textSize);
     return { curCmd: CurCmd.Select, rowCount: rows.length, result: { columns, rows } };
   }
 
@@ -524,6 +621,40 @@ export class Session {
     if (rows.length) this.emit({ database: this.database.name, table: table.name, op: 'delete', rows: rows.map((r) => table.toRow(r)), source: 'client' });
     return { curCmd: CurCmd.Delete, rowCount: rows.length, ...(result ? { result } : {}) };
   }
+}
+
+/** The variable an assignment sets and the expression it takes (`@v += e` is `@v = @v + e`). */
+function assignment(name: string, op: AssignOp, e: Expr, vars: Map<string, Variable>): { variable: Variable; e: Expr } {
+  const variable = vars.get(name.toLowerCase());
+  if (!variable) throw sqlErrors.mustDeclare(name);
+  return { variable, e: op === '=' ? e : { k: 'bin', op, l: { k: 'param', name }, r: e } };
+}
+
+/** @@ROWCOUNT after a statement: rows read or changed, 1 for SET @v, 0 for SET options, USE and transactions. */
+function rowCountAfter(s: Statement, o: Outcome, before: number): number {
+  switch (s.k) {
+    case 'setvar':
+      return 1;
+    case 'set':
+    case 'use':
+    case 'tran':
+      return 0;
+    default:
+      return o.rowCount ?? before;
+  }
+}
+
+/** SET TEXTSIZE: (MAX) strings and binaries in a SELECT's rows are cut to that many bytes. */
+function truncateLarge(rows: SqlValue[][], columns: ResultColumn[], bytes: number): void {
+  columns.forEach((c, i) => {
+    if (c.type.length !== -1) return;
+    const keep = c.type.kind === 'nvarchar' ? Math.floor(bytes / 2) : bytes;
+    for (const row of rows) {
+      const v = row[i];
+      if (typeof v === 'string' && v.length > keep) row[i] = v.slice(0, keep);
+      else if (Buffer.isBuffer(v) && v.length > keep) row[i] = v.subarray(0, keep);
+    }
+  });
 }
 
 function curCmdOf(s: Statement): number {
