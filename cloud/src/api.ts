@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import * as z from 'zod';
 import { bearerToken, HttpError, validate } from '@plant-twin/runtime';
 import type { Plant } from '@plant-twin/plant-model';
+import { defaultQueryBounds, epochMs, HistoryReads, optionalRangeQuery, rangeQuery, rowLimits, type QueryBounds } from './bounds.js';
 import { audit, auditLog, authenticate, createUser, listUsers, login, loginBlockedFor, logout, randomSecret, roles, updateUser, verifyPassword, type Role, type User } from './auth/users.js';
 import type { CloudTables } from './db/schema.js';
 import type { OeeModel } from './oee/model.js';
@@ -14,6 +15,8 @@ export interface ApiDeps {
   db: Kysely<CloudTables>;
   plant: Plant;
   model: OeeModel;
+  /** range, row and time bounds of the history queries (bounds.ts) */
+  bounds?: QueryBounds | undefined;
 }
 
 type Authed = Request & { user?: User };
@@ -34,13 +37,13 @@ export function requireUser(db: Kysely<CloudTables>, allowed?: readonly Role[]) 
   };
 }
 
-const time = z.coerce.number().int().min(0);
-const rangeQuery = z.object({ from: time, to: time }).refine((r) => r.to > r.from, { path: ['to'], message: 'must be after from' });
 const password = z.string().min(10, 'at least 10 characters').max(200);
 const username = z.string().regex(/^[a-z][a-z0-9._-]{1,31}$/, 'lower-case letters, digits, ".", "_", "-" (2-32, starting with a letter)');
 
 export function apiRouter(deps: ApiDeps): Router {
   const { db, plant, model } = deps;
+  const reads = new HistoryReads(db, deps.bounds ?? defaultQueryBounds);
+  const range = rangeQuery(reads.bounds);
   const r = Router();
   const any = requireUser(db);
   const admin = requireUser(db, ['admin']);
@@ -96,8 +99,8 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json({ ok: true });
   }));
   r.get('/audit', admin, wrap(async (req, res) => {
-    const q = validate(z.object({ from: time.optional(), to: time.optional(), limit: z.coerce.number().int().min(1).max(5000).default(200) }), req.query);
-    res.json(await auditLog(db, q));
+    const q = validate(optionalRangeQuery(reads.bounds, reads.bounds.maxRangeDays).and(z.object({ limit: z.coerce.number().int().min(1).max(rowLimits.audit).default(200) })), req.query);
+    res.json(await reads.run((rdb) => auditLog(rdb, q)));
   }));
 
   r.get('/machines', any, wrap(async (_req, res) => {
@@ -111,24 +114,24 @@ export function apiRouter(deps: ApiDeps): Router {
   }));
   r.get('/machines/:id/series', any, wrap(async (req, res) => {
     const m = machine(req.params.id);
-    const q = validate(z.object({ tag: z.string().min(1).max(48), from: time, to: time, points: z.coerce.number().int().min(1).max(10_000).default(500) }).refine((x) => x.to > x.from, { path: ['to'], message: 'must be after from' }), req.query);
+    const q = validate(range.and(z.object({ tag: z.string().min(1).max(48), points: z.coerce.number().int().min(1).max(rowLimits.seriesPoints).default(500) })), req.query);
     if (!m.tags.some((t) => t.name === q.tag)) throw new HttpError(404, `machine ${m.id} has no tag ${q.tag}`);
-    res.json(await querySeries(db, { machineId: m.id, ...q }));
+    res.json(await reads.run((rdb) => querySeries(rdb, { machineId: m.id, ...q })));
   }));
   r.get('/alarms', any, wrap(async (req, res) => {
-    const q = validate(z.object({ machineId: z.string().optional(), from: time.default(0), to: time.default(Number.MAX_SAFE_INTEGER), limit: z.coerce.number().int().min(1).max(5000).default(500) }), req.query);
+    const q = validate(optionalRangeQuery(reads.bounds, reads.bounds.maxRangeDays).and(z.object({ machineId: z.string().optional(), limit: z.coerce.number().int().min(1).max(rowLimits.alarms).default(500) })), req.query);
     if (q.machineId) machine(q.machineId);
-    res.json(await alarmEpisodes(db, q));
+    res.json(await reads.run((rdb) => alarmEpisodes(rdb, q)));
   }));
 
   r.get('/oee', any, wrap(async (req, res) => {
-    const q = validate(rangeQuery.and(z.object({ machineIds: z.string().optional() })), req.query);
+    const q = validate(range.and(z.object({ machineIds: z.string().optional() })), req.query);
     const ids = q.machineIds?.split(',').filter(Boolean);
     for (const id of ids ?? []) machine(id);
-    res.json(await queryOee(db, model, { from: q.from, to: q.to, ...(ids ? { machineIds: ids } : {}) }));
+    res.json(await reads.run((rdb, signal) => queryOee(rdb, model, { from: q.from, to: q.to, signal, ...(ids ? { machineIds: ids } : {}) })));
   }));
   r.post('/oee/recompute', requireUser(db, ['admin', 'engineer']), wrap(async (req, res) => {
-    const body = validate(z.object({ from: z.number().int().min(0), machineIds: z.array(z.string()).optional() }), req.body);
+    const body = validate(z.object({ from: epochMs, machineIds: z.array(z.string()).optional() }), req.body);
     const ids = body.machineIds ?? model.machineIds;
     for (const id of ids) machine(id);
     await invalidateRollups(db, ids, body.from);

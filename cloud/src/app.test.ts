@@ -13,6 +13,8 @@ const plant = loadPlant();
 const log = createLogger('cloud-test');
 log.level = 'silent';
 const edgeToken = 'edge-one-secret-token';
+// the fixtures are stamped at fixed dates (2026, 1970): the accepted time window is tested in ingest/window.test.ts
+const acceptWindow = { pastMs: Infinity, futureMs: Infinity };
 
 describe.each(dbKinds)('cloud service on %s', (kind) => {
   let cloud: RunningCloud;
@@ -27,10 +29,10 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
       // a unique schema on the real server; the service migrates it itself
       const probe = await freshDb('postgres');
       await probe.db.destroy();
-      cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, databaseUrl: probe.url, dbSchema: probe.schema, edgeCredentials, printAdminPassword: false, liveIntervalMs: 50 }, log);
+      cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, databaseUrl: probe.url, dbSchema: probe.schema, edgeCredentials, printAdminPassword: false, acceptWindow, liveIntervalMs: 50 }, log);
       dbClose = probe.close;
     } else {
-      cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, edgeCredentials, printAdminPassword: false, liveIntervalMs: 50 }, log);
+      cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, edgeCredentials, printAdminPassword: false, acceptWindow, liveIntervalMs: 50 }, log);
     }
     expect(cloud.firstAdminPassword).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const r = await call('POST', `${cloud.url}/api/v1/auth/login`, { body: { username: 'admin', password: cloud.firstAdminPassword } });
@@ -231,7 +233,7 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
 describe('cloud over HTTPS', () => {
   it('accepts batches over TLS when certificate files are configured', async () => {
     const tls = await selfSignedTls();
-    const cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, edgeCredentials: { 'edge-1': await hashSecret(edgeToken) }, tls, printAdminPassword: false }, log);
+    const cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, edgeCredentials: { 'edge-1': await hashSecret(edgeToken) }, tls, printAdminPassword: false, acceptWindow }, log);
     try {
       expect(cloud.url).toMatch(/^https:/);
       const f = new MessageFactory();

@@ -58,8 +58,9 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     log,
     registry: service.registry,
     onStored: (m) => hub.publish(m),
+    window: config.acceptWindow,
   }));
-  service.app.use('/api/v1', apiRouter({ db: db.db, plant: config.plant, model }));
+  service.app.use('/api/v1', apiRouter({ db: db.db, plant: config.plant, model, bounds: config.queryBounds }));
   service.app.use(express.static(publicDir, { index: 'index.html', maxAge: 0 }));
   service.finish();
   root.use(service.app);
@@ -88,7 +89,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     });
   });
 
-  const jobs = startJobs(db.db, model, config.retention ?? defaultRetention, log, { rollupMs: config.rollupIntervalMs ?? 60_000, retentionMs: 3_600_000 });
+  const jobs = startJobs(db.db, model, config.retention ?? defaultRetention, log, { rollupMs: config.rollupIntervalMs ?? 60_000, retentionMs: 3_600_000, window: config.acceptWindow });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host ?? '0.0.0.0', () => resolve());

@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { ConfigError, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { defaultPlantFile, loadPlant, type Plant } from '@plant-twin/plant-model';
 import { edgeCredentialsSchema } from './auth/edge-auth.js';
+import { defaultQueryBounds, type QueryBounds } from './bounds.js';
+import { defaultAcceptWindow, type AcceptWindow } from './ingest/window.js';
 import { defaultRetention, type Retention } from './jobs.js';
 
 export interface CloudConfig {
@@ -20,6 +22,10 @@ export interface CloudConfig {
   /** print the first admin's password to stdout (default true) */
   printAdminPassword?: boolean;
   retention?: Retention;
+  /** history query bounds (default bounds.ts) */
+  queryBounds?: QueryBounds | undefined;
+  /** message times taken into the history; others are quarantined (default ingest/window.ts) */
+  acceptWindow?: AcceptWindow | undefined;
   /** live push coalescing interval (default 500 ms) */
   liveIntervalMs?: number;
   /** OEE rollup job interval (default 60 s) */
@@ -41,6 +47,13 @@ const envSchema = z.object({
   CLOUD_RETENTION_RAW_DAYS: z.coerce.number().positive().default(defaultRetention.rawDays),
   CLOUD_RETENTION_1M_DAYS: z.coerce.number().positive().default(defaultRetention.minuteDays),
   CLOUD_RETENTION_EVENT_DAYS: z.coerce.number().min(0).default(defaultRetention.eventDays),
+  CLOUD_RETENTION_QUARANTINE_DAYS: z.coerce.number().positive().default(defaultRetention.quarantineDays!),
+  CLOUD_ACCEPT_PAST_DAYS: z.coerce.number().positive().default(defaultAcceptWindow.pastMs / 86_400_000),
+  CLOUD_ACCEPT_FUTURE_S: z.coerce.number().min(0).default(defaultAcceptWindow.futureMs / 1000),
+  CLOUD_QUERY_MAX_DAYS: z.coerce.number().positive().default(defaultQueryBounds.maxRangeDays),
+  CLOUD_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(defaultQueryBounds.timeoutMs),
+  CLOUD_QUERY_CONCURRENCY: z.coerce.number().int().min(1).default(defaultQueryBounds.concurrency),
+  CLOUD_QUERY_QUEUE: z.coerce.number().int().min(0).default(defaultQueryBounds.queue),
 });
 
 /** The cloud's configuration from the environment (and the files it names); every problem at once. */
@@ -82,6 +95,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CloudConfig
     edgeCredentials,
     tls,
     adminPasswordFile: e.CLOUD_ADMIN_PASSWORD_FILE,
-    retention: { rawDays: e.CLOUD_RETENTION_RAW_DAYS, minuteDays: e.CLOUD_RETENTION_1M_DAYS, eventDays: e.CLOUD_RETENTION_EVENT_DAYS },
+    // stdout may be a log file (a supervisor, systemd): with a password file the password goes only there, unless a person watches the terminal
+    printAdminPassword: !e.CLOUD_ADMIN_PASSWORD_FILE || Boolean(process.stdout.isTTY),
+    retention: { rawDays: e.CLOUD_RETENTION_RAW_DAYS, minuteDays: e.CLOUD_RETENTION_1M_DAYS, eventDays: e.CLOUD_RETENTION_EVENT_DAYS, quarantineDays: e.CLOUD_RETENTION_QUARANTINE_DAYS },
+    acceptWindow: { pastMs: e.CLOUD_ACCEPT_PAST_DAYS * 86_400_000, futureMs: e.CLOUD_ACCEPT_FUTURE_S * 1000 },
+    queryBounds: { maxRangeDays: e.CLOUD_QUERY_MAX_DAYS, timeoutMs: e.CLOUD_QUERY_TIMEOUT_MS, concurrency: e.CLOUD_QUERY_CONCURRENCY, queue: e.CLOUD_QUERY_QUEUE },
   };
 }

@@ -2,25 +2,32 @@ import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CloudTables } from './db/schema.js';
 import type { OeeModel } from './oee/model.js';
+import { defaultAcceptWindow, type AcceptWindow } from './ingest/window.js';
 import { rollupOee } from './oee/rollup.js';
 
 export interface Retention {
-  /** raw samples and the message ids kept for deduplication */
+  /** raw samples */
   rawDays: number;
   /** 1-minute sample rollups */
   minuteDays: number;
   /** state/counter/alarm/job/pod messages; 0 = forever. Hourly rollups (samples and OEE) are kept forever. */
   eventDays: number;
+  /** quarantined messages (stamped outside the accepted window), by arrival; default 30 */
+  quarantineDays?: number;
 }
-export const defaultRetention: Retention = { rawDays: 7, minuteDays: 90, eventDays: 400 };
+export const defaultRetention: Retention = { rawDays: 7, minuteDays: 90, eventDays: 400, quarantineDays: 30 };
+/** at most this many quarantined messages are kept (the newest): a machine with a dead clock battery must not fill the disk */
+export const quarantineMaxRows = 100_000;
 
 const day = 86_400_000;
 
-export async function applyRetention(db: Kysely<CloudTables>, r: Retention, now = Date.now()): Promise<void> {
+export async function applyRetention(db: Kysely<CloudTables>, r: Retention, now = Date.now(), window: AcceptWindow = defaultAcceptWindow): Promise<void> {
   await sql`delete from sample where ts < ${now - r.rawDays * day}`.execute(db);
-  // message ids only catch re-published messages (a pod restart, a broker redelivery), which come soon;
-  // a publisher's replay of whole batches, however late, is caught by the batch key (edge_batch)
-  await sql`delete from message_seen where ts < ${now - r.rawDays * day}`.execute(db);
+  // the deduplication horizon is the accepted window: an id is forgotten only once a message with that
+  // time would be quarantined anyway, so a replay, however late and under whatever batch seq, counts once
+  await sql`delete from message_seen where ts < ${now - window.pastMs}`.execute(db);
+  await sql`delete from quarantine where received_at < ${now - (r.quarantineDays ?? 30) * day}`.execute(db);
+  await sql`delete from quarantine where id in (select id from quarantine order by received_at desc, id offset ${quarantineMaxRows})`.execute(db);
   await sql`delete from sample_1m where bucket < ${now - r.minuteDays * day}`.execute(db);
   if (r.eventDays > 0) {
     const before = now - r.eventDays * day;
@@ -29,10 +36,19 @@ export async function applyRetention(db: Kysely<CloudTables>, r: Retention, now 
   }
 }
 
-/** Periodic background work: OEE hour rollups (until caught up) and retention; one run at a time. */
-export function startJobs(db: Kysely<CloudTables>, model: OeeModel, retention: Retention, log: Logger, opts: { rollupMs: number; retentionMs: number }): { stop: () => Promise<void>; runRollups: () => Promise<number> } {
+/**
+ * Periodic background work: OEE hour rollups (until caught up, in bounded slices) and retention; one
+ * run at a time. `stop` aborts a rollup between slices, so SIGTERM is honoured within one slice.
+ */
+export function startJobs(
+  db: Kysely<CloudTables>,
+  model: OeeModel,
+  retention: Retention,
+  log: Logger,
+  opts: { rollupMs: number; retentionMs: number; window?: AcceptWindow | undefined },
+): { stop: () => Promise<void>; runRollups: () => Promise<number> } {
   let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
+  const stopping = new AbortController();
   const serial = <T>(f: () => Promise<T>): Promise<T> => {
     const next = running.then(f, f);
     running = next.catch(() => undefined);
@@ -41,17 +57,22 @@ export function startJobs(db: Kysely<CloudTables>, model: OeeModel, retention: R
   const runRollups = () =>
     serial(async () => {
       let total = 0;
-      for (let n = -1; n !== 0 && !stopped; total += n) n = await rollupOee(db, model);
+      // facts older than the event retention are deleted anyway: the rollups do not go back further
+      const floor = retention.eventDays > 0 ? Date.now() - retention.eventDays * day : undefined;
+      for (let n = -1; n !== 0 && !stopping.signal.aborted; total += n) n = await rollupOee(db, model, { signal: stopping.signal, ...(floor ? { floor } : {}) });
       return total;
     });
-  const rollTimer = setInterval(() => void runRollups().catch((err) => log.error({ err }, 'OEE rollup failed')), opts.rollupMs);
-  const retTimer = setInterval(() => void serial(() => applyRetention(db, retention)).catch((err) => log.error({ err }, 'retention failed')), opts.retentionMs);
+  const quiet = (what: string) => (err: unknown) => {
+    if (!stopping.signal.aborted) log.error({ err }, `${what} failed`);
+  };
+  const rollTimer = setInterval(() => void runRollups().catch(quiet('OEE rollup')), opts.rollupMs);
+  const retTimer = setInterval(() => void serial(() => applyRetention(db, retention, Date.now(), opts.window)).catch(quiet('retention')), opts.retentionMs);
   rollTimer.unref();
   retTimer.unref();
   return {
     runRollups,
     stop: async () => {
-      stopped = true;
+      stopping.abort(new Error('stopping'));
       clearInterval(rollTimer);
       clearInterval(retTimer);
       await running;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,12 +32,18 @@ const stop = (c: ChildProcess) => new Promise<number | null>((r) => (c.once('exi
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cloud program (dist/main.js)', () => {
-  it('creates the first admin once with a random password, printed once and written to the password file', async () => {
-    const env = { CLOUD_PORT: '0', CLOUD_HOST: '127.0.0.1', CLOUD_DATA_DIR: join(dir, 'data'), CLOUD_ADMIN_PASSWORD_FILE: join(dir, 'admin-password'), LOG_LEVEL: 'info' };
+  it('creates the first admin once with a random password written only to its file (stdout is a log here); data owner-only', async () => {
+    const env = { CLOUD_PORT: '0', CLOUD_HOST: '127.0.0.1', CLOUD_DATA_DIR: join(dir, 'data'), CLOUD_ADMIN_PASSWORD_FILE: join(dir, 'data', 'admin-password'), LOG_LEVEL: 'info' };
     const first = await start(env);
     const password = readFileSync(env.CLOUD_ADMIN_PASSWORD_FILE, 'utf8').trim();
     expect(password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    expect(first.out().split(password).length - 1).toBe(1);
+    expect(statSync(env.CLOUD_ADMIN_PASSWORD_FILE).mode & 0o777).toBe(0o600);
+    // stdout is a pipe (a supervisor's log file): the password is not in it
+    expect(first.out()).not.toContain(password);
+    // PGlite writes its files 0666: the data folder is the owner's only, and so is every file in it
+    expect(statSync(env.CLOUD_DATA_DIR).mode & 0o777).toBe(0o700);
+    const open = readdirSync(env.CLOUD_DATA_DIR, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(env.CLOUD_DATA_DIR, f)).mode & 0o077);
+    expect(open).toEqual([]);
     expect(await stop(first.child)).toBe(0);
 
     const second = await start(env);
@@ -49,6 +55,17 @@ describe('cloud program (dist/main.js)', () => {
       expect(login.body.user).toEqual({ username: 'admin', role: 'admin' });
     } finally {
       expect(await stop(second.child)).toBe(0);
+    }
+  });
+
+  it('prints the first admin password once when no password file is configured (the only way to learn it)', async () => {
+    const run = await start({ CLOUD_PORT: '0', CLOUD_HOST: '127.0.0.1', CLOUD_DATA_DIR: join(dir, 'data-no-file'), LOG_LEVEL: 'info' });
+    try {
+      const printed = /password (\S+)/.exec(run.out())?.[1];
+      expect(printed).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect(run.out().split(printed!).length - 1).toBe(1);
+    } finally {
+      expect(await stop(run.child)).toBe(0);
     }
   });
 

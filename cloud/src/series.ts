@@ -102,19 +102,41 @@ export interface AlarmEpisode {
   clearedAt: number | null;
 }
 
-/** Alarm episodes (raise to clear): every active one, and the history raised in [from, to), newest first. */
+type AlarmRow = { machine_id: string; code: number; text: string; severity: string; ts: number; cleared_at: number | null };
+const episodeOf = (x: AlarmRow): AlarmEpisode => ({ machineId: x.machine_id, code: x.code, text: x.text, severity: x.severity, raisedAt: Number(x.ts), clearedAt: x.cleared_at === null ? null : Number(x.cleared_at) });
+
+/**
+ * Alarm episodes (raise to clear): every active one, and at most `limit` of the history raised in
+ * [from, to), newest first. Bounded work: the history walks the range newest first and stops at
+ * the limit; the active ones are found per (machine, code) through the index, never by a scan of
+ * the whole alarm history.
+ */
 export async function alarmEpisodes(db: Kysely<CloudTables>, q: { machineId?: string | undefined; from: number; to: number; limit: number }): Promise<{ active: AlarmEpisode[]; history: AlarmEpisode[] }> {
-  const episodes = (where: ReturnType<typeof sql>) => sql<{ machine_id: string; code: number; text: string; severity: string; ts: number; cleared_at: number | null }>`
-    select * from (
-      select e.machine_id, e.code, e.text, e.severity, e.ts,
-        (select min(c.ts) from alarm_event c where c.machine_id = e.machine_id and c.code = e.code and c.ts >= e.ts and not c.active) as cleared_at
-      from (select *, lag(active) over (partition by machine_id, code order by ts) as was_active from alarm_event
-            where (${q.machineId ?? null}::text is null or machine_id = ${q.machineId ?? null})) e
-      where e.active and coalesce(e.was_active, false) = false
-    ) x where ${where} order by ts desc limit ${q.limit}`;
-  const map = (r: { rows: { machine_id: string; code: number; text: string; severity: string; ts: number; cleared_at: number | null }[] }) =>
-    r.rows.map((x) => ({ machineId: x.machine_id, code: x.code, text: x.text, severity: x.severity, raisedAt: Number(x.ts), clearedAt: x.cleared_at === null ? null : Number(x.cleared_at) }));
-  const active = await episodes(sql`cleared_at is null`).execute(db);
-  const history = await episodes(sql`ts >= ${q.from} and ts < ${q.to}`).execute(db);
-  return { active: map(active), history: map(history) };
+  const m = q.machineId ?? null;
+  // a raise is an active edge whose previous edge of the same alarm is not active; it clears at the next inactive edge
+  const history = await sql<AlarmRow>`
+    select e.machine_id, e.code, e.text, e.severity, e.ts,
+      (select min(c.ts) from alarm_event c where c.machine_id = e.machine_id and c.code = e.code and c.ts >= e.ts and not c.active) as cleared_at
+    from alarm_event e
+    where e.ts >= ${q.from} and e.ts < ${q.to} and e.active and (${m}::text is null or e.machine_id = ${m})
+      and not coalesce((select p.active from alarm_event p where p.machine_id = e.machine_id and p.code = e.code and p.ts < e.ts order by p.ts desc limit 1), false)
+    order by e.ts desc limit ${q.limit}`.execute(db);
+  // the distinct (machine, code) pairs by a skip scan of alarm_event_key, then the latest edge of each
+  const active = await sql<AlarmRow>`
+    with recursive pair(machine_id, code) as (
+      (select machine_id, code from alarm_event where ${m}::text is null or machine_id = ${m} order by machine_id, code limit 1)
+      union all
+      select n.machine_id, n.code from pair p cross join lateral (
+        select a.machine_id, a.code from alarm_event a where (a.machine_id, a.code) > (p.machine_id, p.code) and (${m}::text is null or a.machine_id = ${m})
+        order by a.machine_id, a.code limit 1) n
+    )
+    select p.machine_id, p.code, r.text, r.severity, r.ts, null::bigint as cleared_at from pair p
+    cross join lateral (select active, ts from alarm_event where machine_id = p.machine_id and code = p.code order by ts desc limit 1) l
+    cross join lateral (
+      select text, severity, ts from alarm_event where machine_id = p.machine_id and code = p.code and active
+        and ts > coalesce((select max(ts) from alarm_event where machine_id = p.machine_id and code = p.code and not active), -1)
+      order by ts limit 1) r
+    where l.active
+    order by r.ts desc`.execute(db);
+  return { active: active.rows.map(episodeOf), history: history.rows.map(episodeOf) };
 }

@@ -1,9 +1,10 @@
 import { seededRandom } from '@plant-twin/runtime';
 import { performance } from 'node:perf_hooks';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { MachineMessage } from '@plant-twin/contracts';
 import { loadPlant, type Plant } from '@plant-twin/plant-model';
 import { openCloudDb } from '../db/open.js';
+import type { CloudTables } from '../db/schema.js';
 import { insertMessages } from '../ingest/store.js';
 import { plannedWindows } from '../oee/calendar.js';
 import { machineFacts, type CountFact, type FactsRow, type StateFact } from '../oee/facts.js';
@@ -87,7 +88,66 @@ function* machineYear(plant: Plant, machineIndex: number, from: number, to: numb
   yield* flushUntil(to + dayMs);
 }
 
-/** Generates the year, writes the hourly OEE facts (as the rollup job does) and raw facts for the range edges, then times the query. */
+export interface GeneratedYear {
+  stateRows: number;
+  counterRows: number;
+  rollupRows: number;
+}
+
+/**
+ * Writes a generated year of the plant's machines: hourly OEE facts (as the rollup job does) for
+ * every day, raw state and counter messages for the first and the last day (the range edges a query
+ * computes from raw facts). The last `unrolledDays` days are stored as raw messages only, as if the
+ * rollup job had not reached them yet: a query over them computes everything from raw facts.
+ */
+export async function generateYear(db: Kysely<CloudTables>, plant: Plant, year0: number, year1: number, unrolledDays = 0): Promise<GeneratedYear> {
+  const model = oeeModelOf(plant);
+  let stateRows = 0, counterRows = 0, rollupRows = 0;
+  const rawFrom = year1 - unrolledDays * dayMs;
+  for (let mi = 0; mi < plant.machines.length; mi++) {
+    const id = plant.machines[mi]!.id;
+    const ideal = model.idealCycleS.get(id)!;
+    let carry: StateFact | undefined;
+    let prev: FactsRow[] | undefined;
+    let seq = 0;
+    for (const day of machineYear(plant, mi, year0, year1)) {
+      const from = day.dayStart, to = from + dayMs;
+      const states = carry ? [carry, ...day.states] : day.states;
+      stateRows += day.states.length;
+      counterRows += day.counts.length;
+      // the end of each day is known from the next day's first state; the last day runs to the year's end
+      const rows = machineFacts(
+        { states, pods: [], counts: day.counts, end: year1 },
+        { from, to, windows: plannedWindows(plant.shifts, plant.plant.timezone, from, to), smallStopMs: model.smallStopMs, idealCycleS: ideal, bucketMs: hourMs },
+      );
+      // raw 1 s facts (stored first: storing facts invalidates the rolled hours they touch) of the first and last day: the query computes the partial hours at the range edges from them
+      if (from === year0 || to >= rawFrom) {
+        const msgs: MachineMessage[] = [
+          ...day.states.map((s): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: s.ts, seq, kind: 'state', state: s.state as 'idle', previous: null, quality: 'good', ...(s.partNumber ? { partNumber: s.partNumber } : {}) })),
+          ...day.counts.map((c): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: c.ts, seq, kind: 'counter', goodDelta: c.good, scrapDelta: c.scrap, goodTotal: 0, scrapTotal: 0, ...(c.partNumber ? { partNumber: c.partNumber } : {}) })),
+        ];
+        if (carry && from !== year0) msgs.push({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: from, seq, kind: 'state', state: carry.state as 'idle', previous: null, quality: 'good', ...(carry.partNumber ? { partNumber: carry.partNumber } : {}) });
+        await db.transaction().execute((trx) => insertMessages(trx, msgs, plant.smallStopThresholdS));
+        // storing facts dropped the rolled hours from one small-stop threshold before them: write those back
+        const dropped = Math.floor((from - plant.smallStopThresholdS * 1000) / hourMs) * hourMs;
+        if (dropped < from && prev && from <= rawFrom) await writeRollup(db, id, [dropped], prev.filter((r) => r.bucket === dropped));
+      }
+      if (from < rawFrom) {
+        const buckets = Array.from({ length: 24 }, (_, h) => from + h * hourMs);
+        await writeRollup(db, id, buckets, rows);
+        rollupRows += rows.length;
+      }
+      carry = day.states[day.states.length - 1] ?? carry;
+      prev = rows;
+    }
+    await sql`insert into machine_seen (machine_id, last_ts) values (${id}, ${year1}) on conflict (machine_id) do update set last_ts = excluded.last_ts`.execute(db);
+  }
+  // complete days summed from their hours, as the rollup job does
+  for (const m of plant.machines) await rollupDays(db, m.id);
+  return { stateRows, counterRows, rollupRows };
+}
+
+/** Generates the year (unless a kept PGlite directory holds it), then times the query. */
 export async function benchOeeYear(opts: { databaseUrl?: string | undefined; schema?: string; days?: number; dataDir?: string | undefined } = {}) {
   const plant = loadPlant();
   const model = oeeModelOf(plant);
@@ -96,49 +156,11 @@ export async function benchOeeYear(opts: { databaseUrl?: string | undefined; sch
   const year0 = Date.UTC(2025, 0, 1);
   const year1 = year0 + (opts.days ?? 365) * dayMs;
   const t0 = performance.now();
-  let stateRows = 0, counterRows = 0, rollupRows = 0;
   // a PGlite data directory keeps a generated year for repeated query runs
   const marker = `bench_year_${year1}`;
   const reuse = (await sql<{ n: number }>`select count(*)::int as n from meta where key = ${marker}`.execute(db.db)).rows[0]?.n === 1;
   try {
-    for (let mi = 0; mi < (reuse ? 0 : plant.machines.length); mi++) {
-      const id = plant.machines[mi]!.id;
-      const ideal = model.idealCycleS.get(id)!;
-      let carry: StateFact | undefined;
-      let prev: FactsRow[] | undefined;
-      let seq = 0;
-      for (const day of machineYear(plant, mi, year0, year1)) {
-        const from = day.dayStart, to = from + dayMs;
-        const states = carry ? [carry, ...day.states] : day.states;
-        stateRows += day.states.length;
-        counterRows += day.counts.length;
-        // the end of each day is known from the next day's first state; the last day runs to the year's end
-        const rows = machineFacts(
-          { states, pods: [], counts: day.counts, end: year1 },
-          { from, to, windows: plannedWindows(plant.shifts, plant.plant.timezone, from, to), smallStopMs: model.smallStopMs, idealCycleS: ideal, bucketMs: hourMs },
-        );
-        // raw 1 s facts (stored first: storing facts invalidates the rolled hours they touch) of the first and last day: the query computes the partial hours at the range edges from them
-        if (from === year0 || to >= year1) {
-          const msgs: MachineMessage[] = [
-            ...day.states.map((s): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: s.ts, seq, kind: 'state', state: s.state as 'idle', previous: null, quality: 'good', ...(s.partNumber ? { partNumber: s.partNumber } : {}) })),
-            ...day.counts.map((c): MachineMessage => ({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: c.ts, seq, kind: 'counter', goodDelta: c.good, scrapDelta: c.scrap, goodTotal: 0, scrapTotal: 0, ...(c.partNumber ? { partNumber: c.partNumber } : {}) })),
-          ];
-          if (carry && from !== year0) msgs.push({ v: 1, id: `${id}/bench/${++seq}`, machineId: id, ts: from, seq, kind: 'state', state: carry.state as 'idle', previous: null, quality: 'good', ...(carry.partNumber ? { partNumber: carry.partNumber } : {}) });
-          await db.db.transaction().execute((trx) => insertMessages(trx, msgs, plant.smallStopThresholdS));
-          // storing facts dropped the rolled hours from one small-stop threshold before them: write those back
-          const dropped = Math.floor((from - plant.smallStopThresholdS * 1000) / hourMs) * hourMs;
-          if (dropped < from && prev) await writeRollup(db.db, id, [dropped], prev.filter((r) => r.bucket === dropped));
-        }
-        const buckets = Array.from({ length: 24 }, (_, h) => from + h * hourMs);
-        await writeRollup(db.db, id, buckets, rows);
-        rollupRows += rows.length;
-        carry = day.states[day.states.length - 1] ?? carry;
-        prev = rows;
-      }
-      await sql`insert into machine_seen (machine_id, last_ts) values (${id}, ${year1}) on conflict (machine_id) do update set last_ts = excluded.last_ts`.execute(db.db);
-    }
-    // complete days summed from their hours, as the rollup job does
-    for (const m of plant.machines) await rollupDays(db.db, m.id);
+    let { stateRows, counterRows, rollupRows } = reuse ? { stateRows: 0, counterRows: 0, rollupRows: 0 } : await generateYear(db.db, plant, year0, year1);
     if (!reuse) await sql`insert into meta (key, value) values (${marker}, ${JSON.stringify({ stateRows, counterRows, rollupRows })})`.execute(db.db);
     else {
       const stored = (await sql<{ value: string }>`select value from meta where key = ${marker}`.execute(db.db)).rows[0]!.value;

@@ -63,4 +63,11 @@ export const cloudMigrations: Record<string, Migration> = {
     create table boot_seen (machine_id text not null, boot text not null, last_ts bigint not null, primary key (machine_id, boot));
     alter table pod_event add column will_boot text;
   `),
+  // messages stamped outside the accepted time window, kept for an engineer to inspect (ingest/window.ts)
+  '006_quarantine': up(`
+    create table quarantine (id text primary key, received_at bigint not null, edge_id text not null, seq integer not null,
+      machine_id text not null, kind text not null, ts bigint not null, reason text not null, message text not null);
+    create index quarantine_received on quarantine (received_at);
+    create index quarantine_machine on quarantine (machine_id, received_at);
+  `),
 };

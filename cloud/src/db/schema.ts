@@ -51,6 +51,7 @@ export interface CloudTables {
   oee_day: OeeHourRow;
   oee_day_rolled: { machine_id: string; bucket: number };
   meta: { key: string; value: string };
+  quarantine: { id: string; received_at: number; edge_id: string; seq: number; machine_id: string; kind: string; ts: number; reason: string; message: string };
   app_user: {
     id: Generated<number>;
     username: string;

@@ -9,6 +9,7 @@ import { bearerToken } from '@plant-twin/runtime';
 import type { EdgeAuth } from '../auth/edge-auth.js';
 import type { CloudTables } from '../db/schema.js';
 import { storeBatch } from './store.js';
+import type { AcceptWindow } from './window.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -23,6 +24,8 @@ export interface IngestDeps {
   maxBodyBytes?: number;
   /** decompressed body limit (bytes): guards against gzip bombs */
   maxJsonBytes?: number;
+  /** message times taken into the history; others are quarantined (default: window.ts) */
+  window?: AcceptWindow | undefined;
 }
 
 class BodyError extends Error {
@@ -58,11 +61,13 @@ const pathOf = (path: readonly PropertyKey[]) => path.map((p) => (typeof p === '
 /**
  * POST /api/v1/ingest. A batch is all or nothing: one invalid message rejects the whole batch with
  * 400 naming the message index and field, and stores nothing, so the publisher can dead-letter exactly
- * that batch and go on with the next sequence number (a gap in the sequence is accepted).
+ * that batch and go on with the next sequence number (a gap in the sequence is accepted). A valid
+ * message stamped outside the accepted time window is not invalid: it is quarantined (store.ts).
  */
 export function ingestHandler(deps: IngestDeps) {
   const batches = new Counter({ name: 'cloud_ingest_batches_total', help: 'ingest batches by result', labelNames: ['result'], registers: [deps.registry] });
   const stored = new Counter({ name: 'cloud_ingest_messages_total', help: 'messages stored', registers: [deps.registry] });
+  const quarantined = new Counter({ name: 'cloud_ingest_quarantined_total', help: 'messages quarantined: stamped outside the accepted time window', labelNames: ['reason'], registers: [deps.registry] });
   const duration = new Histogram({ name: 'cloud_ingest_seconds', help: 'batch ingest duration', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [deps.registry] });
   const maxBody = deps.maxBodyBytes ?? 16 * 1024 * 1024;
   const maxJson = deps.maxJsonBytes ?? 128 * 1024 * 1024;
@@ -108,10 +113,15 @@ export function ingestHandler(deps: IngestDeps) {
       }
       const batch = parsed.data;
       if (batch.edgeId !== edgeId) return fail(res, 403, 'forbidden', { error: `batch edgeId ${batch.edgeId} does not match X-Edge-Id ${edgeId}` });
-      const r = await storeBatch(deps.db, batch, { smallStopThresholdS: deps.smallStopThresholdS });
+      const r = await storeBatch(deps.db, batch, { smallStopThresholdS: deps.smallStopThresholdS, window: deps.window });
       batches.inc({ result: r.duplicate ? 'duplicate' : 'stored' });
       stored.inc(r.stored);
-      res.json({ ack: r.ack, duplicate: r.duplicate, stored: r.stored });
+      for (const q of r.quarantinedMessages) quarantined.inc({ reason: q.reason });
+      if (r.quarantinedMessages.length) {
+        const first = r.quarantinedMessages[0]!.message;
+        deps.log.warn({ edgeId, seq: batch.seq, quarantined: r.quarantinedMessages.length, first: { id: first.id, ts: first.ts } }, 'quarantined messages stamped outside the accepted time window');
+      }
+      res.json({ ack: r.ack, duplicate: r.duplicate, stored: r.stored, ...(r.quarantinedMessages.length ? { quarantined: r.quarantinedMessages.length } : {}) });
       if (r.fresh.length) deps.onStored(r.fresh);
     } catch (e) {
       if (e instanceof BodyError) {

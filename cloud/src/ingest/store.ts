@@ -2,33 +2,61 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { bootOfMessageId, isLastWill, type IngestAck, type IngestBatch, type MachineMessage, type MessageOf } from '@plant-twin/contracts';
 import type { CloudTables } from '../db/schema.js';
 import { dropRollups, lockMachines } from '../oee/store.js';
+import { quarantine, updateClockAlarms, type Quarantined } from './quarantine.js';
+import { defaultAcceptWindow, outsideWindow, type AcceptWindow } from './window.js';
 
 const hourMs = 3_600_000;
 
 export interface StoreResult extends IngestAck {
-  /** the messages stored by this call (new, not seen before), in batch order: for the live push */
+  /** the messages stored by this call (new, not seen before), in batch order, and clock alarm edges: for the live push */
   fresh: MachineMessage[];
+  /** messages of this batch newly quarantined (stamped outside the accepted window) */
+  quarantinedMessages: Quarantined[];
 }
 
+export interface StoreOptions {
+  smallStopThresholdS: number;
+  /** the cloud's clock (tests) */
+  now?: number;
+  window?: AcceptWindow;
+}
 
 /**
  * Stores one edge batch in one transaction: the batch key (edge id + seq) with its rows, so a
  * resent batch is answered as a duplicate and never stored twice; messages already seen (by id,
  * e.g. re-published by a pod after a restart) are skipped. One `INSERT … SELECT FROM unnest(…)`
  * per table keeps ingestion fast on PGlite and PostgreSQL alike.
+ *
+ * Messages stamped outside the accepted window are quarantined, the rest of the batch is stored:
+ * the batch is still all or nothing (one transaction), and nothing the edge handed over is lost.
  */
-export async function storeBatch(db: Kysely<CloudTables>, batch: IngestBatch, opts: { smallStopThresholdS: number; now?: number }): Promise<StoreResult> {
+export async function storeBatch(db: Kysely<CloudTables>, batch: IngestBatch, opts: StoreOptions): Promise<StoreResult> {
   const now = opts.now ?? Date.now();
+  const window = opts.window ?? defaultAcceptWindow;
   return db.transaction().execute(async (trx) => {
     const inserted = await sql<{ seq: number }>`
       insert into edge_batch (edge_id, seq, received_at, messages, stored) values (${batch.edgeId}, ${batch.seq}, ${now}, ${batch.messages.length}, 0)
       on conflict do nothing returning seq`.execute(trx);
-    if (inserted.rows.length === 0) return { ack: await maxSeq(trx, batch.edgeId), duplicate: true, stored: 0, fresh: [] };
+    if (inserted.rows.length === 0) return { ack: await maxSeq(trx, batch.edgeId), duplicate: true, stored: 0, fresh: [], quarantinedMessages: [] };
 
-    const { messages: fresh, withdrawn } = await placeLastWills(trx, await freshMessages(trx, batch.messages));
-    await insertMessages(trx, fresh, opts.smallStopThresholdS, withdrawn);
+    // a last will carries its pod's connect time: it is judged where it is placed (the boot's last message)
+    const outside: Quarantined[] = [];
+    const inside = batch.messages.filter((m) => {
+      const reason = outsideWindow(m.ts, now, isLastWill(m) ? { ...window, pastMs: Infinity } : window);
+      if (reason) outside.push({ message: m, reason });
+      return !reason;
+    });
+    const placed = await placeLastWills(trx, await freshMessages(trx, inside));
+    const fresh = placed.messages.filter((m) => {
+      const reason = isLastWill(m) ? outsideWindow(m.ts, now, window) : null;
+      if (reason) outside.push({ message: m, reason });
+      return !reason;
+    });
+    await insertMessages(trx, fresh, opts.smallStopThresholdS, placed.withdrawn);
+    const quarantined = await quarantine(trx, batch.edgeId, batch.seq, outside, now);
+    const alarms = await updateClockAlarms(trx, window, quarantined, new Set(fresh.map((m) => m.machineId)), now);
     await sql`update edge_batch set stored = ${fresh.length} where edge_id = ${batch.edgeId} and seq = ${batch.seq}`.execute(trx);
-    return { ack: await maxSeq(trx, batch.edgeId), duplicate: false, stored: fresh.length, fresh };
+    return { ack: await maxSeq(trx, batch.edgeId), duplicate: false, stored: fresh.length, fresh: [...fresh, ...alarms], quarantinedMessages: quarantined };
   });
 }
 

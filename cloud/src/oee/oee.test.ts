@@ -18,6 +18,8 @@ import { rollupOee } from './rollup.js';
  * TST-02 runs PART-C (ideal 10 s) the whole time and reports 3000 parts at 07:00: effectiveness above 100 %.
  */
 const day = Date.UTC(2026, 2, 2);
+// the cloud's clock when the messages arrive: two days later, so all of them are inside the accepted window
+const storeOpts = { smallStopThresholdS: 120, now: day + 2 * 86_400_000 };
 const at = (hhmmss: string) => {
   const [h, m, s] = hhmmss.split(':').map(Number) as [number, number, number?];
   return day + ((h * 60 + m) * 60 + (s ?? 0)) * 1000;
@@ -118,7 +120,7 @@ describe.each(dbKinds)('OEE per ISO 22400-2 on %s', (kind) => {
   let db: Awaited<ReturnType<typeof freshDb>>;
   beforeAll(async () => {
     db = await freshDb(kind);
-    await storeBatch(db.db, batch('edge-1', 1, scenario()), { smallStopThresholdS: 120 });
+    await storeBatch(db.db, batch('edge-1', 1, scenario()), storeOpts);
   });
   afterAll(async () => db?.close());
 
@@ -181,7 +183,7 @@ describe.each(dbKinds)('OEE per ISO 22400-2 on %s', (kind) => {
 
     // a late fault message inside an already rolled-up hour changes the past: the hour is recomputed
     const f = new MessageFactory('late');
-    await storeBatch(db.db, batch('edge-1', 2, [f.state('TST-01', at('08:30'), 'fault'), f.state('TST-01', at('08:40'), 'running')]), { smallStopThresholdS: 120 });
+    await storeBatch(db.db, batch('edge-1', 2, [f.state('TST-01', at('08:30'), 'fault'), f.state('TST-01', at('08:40'), 'running')]), storeOpts);
     const after = await queryOee(db.db, model, { from: at('06:00'), to: at('15:00') });
     expect(after.machines['TST-01']!.byShift.early!.downtimeByReason.fault).toBe(1260 + 600);
     await rollupOee(db.db, model);
@@ -189,7 +191,7 @@ describe.each(dbKinds)('OEE per ISO 22400-2 on %s', (kind) => {
 
     // once the next day has data, the whole day is summed into a day row: still the same figures
     const g = new MessageFactory('next');
-    await storeBatch(db.db, batch('edge-1', 3, [g.state('TST-01', at('30:00'), 'idle'), g.state('TST-02', at('30:00'), 'idle')]), { smallStopThresholdS: 120 });
+    await storeBatch(db.db, batch('edge-1', 3, [g.state('TST-01', at('30:00'), 'idle'), g.state('TST-02', at('30:00'), 'idle')]), storeOpts);
     await rollupOee(db.db, model);
     const days = await db.db.selectFrom('oee_day_rolled').select('bucket').where('machine_id', '=', 'TST-01').execute();
     expect(days.map((d) => Number(d.bucket))).toEqual([day]);

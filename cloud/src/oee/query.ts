@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
+import { checkpoint } from '../bounds.js';
 import type { CloudTables } from '../db/schema.js';
 import { addFacts, emptyFacts, type OeeFacts } from './facts.js';
 import { groupFacts, kpisOf, type OeeKpis } from './kpi.js';
 import type { OeeModel } from './model.js';
-import { factsFromRawSpans, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts, type RawSpan } from './store.js';
+import { dayMs, factsFromRawSpans, gaps, lastSeen, rolledFacts, rolledSpans, type GroupedFacts, type RawSpan } from './store.js';
 
 export interface OeeQuery {
   from: number;
@@ -11,6 +12,37 @@ export interface OeeQuery {
   machineIds?: readonly string[];
   /** false: recompute everything from the raw facts (the rollups must give the same answer) */
   useRollups?: boolean;
+  /** stops the query between slices (HistoryReads' time limit) */
+  signal?: AbortSignal | undefined;
+}
+
+/** Raw facts are computed in slices of at most one machine-day: between them ingestion gets the database (PGlite) and the event loop. */
+const sliceMs = dayMs;
+
+/** Spans cut at UTC day boundaries, then grouped so that each group covers at most `sliceMs` of machine time. */
+export function sliceSpans(spans: readonly RawSpan[]): RawSpan[][] {
+  const pieces = spans.flatMap((s) => {
+    const out: RawSpan[] = [];
+    for (let a = s.from; a < s.to; ) {
+      const b = Math.min(s.to, Math.floor(a / dayMs) * dayMs + dayMs);
+      out.push({ ...s, from: a, to: b });
+      a = b;
+    }
+    return out;
+  });
+  const groups: RawSpan[][] = [];
+  let group: RawSpan[] = [], covered = 0;
+  for (const p of pieces) {
+    if (group.length && covered + (p.to - p.from) > sliceMs) {
+      groups.push(group);
+      group = [];
+      covered = 0;
+    }
+    group.push(p);
+    covered += p.to - p.from;
+  }
+  if (group.length) groups.push(group);
+  return groups;
 }
 
 export interface OeeBreakdown extends OeeKpis {
@@ -57,15 +89,19 @@ export async function queryOee(db: Kysely<CloudTables>, model: OeeModel, q: OeeQ
   if (q.useRollups !== false) {
     // whole rolled days, then whole rolled hours in what is left, then raw facts for the rest
     for (const level of ['day', 'hour'] as const) {
+      await checkpoint(q.signal);
       const covered = await rolledSpans(db, level, spans);
       rows.push(...(await rolledFacts(db, level, spans)));
       spans = spans.flatMap((s, i) => gaps(s.from, s.to, covered[i]!).map(([a, b]) => ({ ...s, from: a, to: b })));
     }
   }
-  const raw = await factsFromRawSpans(db, model, spans);
-  spans.forEach((span, i) => {
-    for (const r of raw[i]!) rows.push({ machineId: span.machineId, shift: r.shift, part: r.part, facts: r });
-  });
+  for (const group of sliceSpans(spans)) {
+    await checkpoint(q.signal);
+    const raw = await factsFromRawSpans(db, model, group);
+    group.forEach((span, i) => {
+      for (const r of raw[i]!) rows.push({ machineId: span.machineId, shift: r.shift, part: r.part, facts: r });
+    });
+  }
   const machines: Record<string, OeeBreakdown> = {};
   for (const id of machineIds) machines[id] = breakdown(rows.filter((r) => r.machineId === id));
   return { from, to, plant: breakdown(rows), machines };

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { checkpoint } from '../bounds.js';
 import type { CloudTables } from '../db/schema.js';
 import { oeeModelFingerprint, type OeeModel } from './model.js';
 import { dayMs, dropRollups, factsFromRawSpans, gaps, hourMs, lastSeen, lockMachines, rolledSpans, rollupDays, writeRollup } from './store.js';
@@ -28,10 +29,14 @@ export async function invalidateRollups(db: Kysely<CloudTables>, machineIds: rea
  * Rolls up the OEE facts of closed hours: hours that end at least one small-stop threshold (and a
  * minute) before the machine's latest message, so a stop still open at the edge is judged first.
  * Complete UTC days are then summed into day rows, so a year reads ~365 rows per machine.
- * Returns how many hours it wrote; call repeatedly until 0 to catch up.
+ * Bounded work per call: at most `maxHoursPerMachine` hours per machine, written in transactions of
+ * at most `sliceHours` hours, yielding in between (ingestion, probes, a stop signal); never before
+ * `floor` (facts older than the retention are deleted anyway: a stray old fact must not send the job
+ * through every hour since 1970). Returns how many hours it wrote; call repeatedly until 0 to catch up.
  */
-export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: { maxHoursPerMachine?: number } = {}): Promise<number> {
+export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: { maxHoursPerMachine?: number; sliceHours?: number; floor?: number; signal?: AbortSignal } = {}): Promise<number> {
   const maxHours = opts.maxHoursPerMachine ?? 48;
+  const sliceHours = opts.sliceHours ?? 6;
   const seen = await lastSeen(db, model.machineIds);
   let written = 0;
   for (const machineId of model.machineIds) {
@@ -41,27 +46,20 @@ export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: 
     const firstTs = first.rows[0]?.ts;
     if (firstTs === null || firstTs === undefined) continue;
     // from the start of the first fact's UTC day, so that day can be summed into a day row too
-    const start = Math.floor(Number(firstTs) / dayMs) * dayMs;
+    const start = Math.floor(Math.max(Number(firstTs), opts.floor ?? -Infinity) / dayMs) * dayMs;
     const end = Math.floor((last - model.smallStopMs - 60_000) / hourMs) * hourMs;
     if (end <= start) continue;
     const todo = gaps(start, end, (await rolledSpans(db, 'hour', [{ machineId, from: start, to: end }]))[0]!);
     let budget = maxHours;
-    for (const [a, b0] of todo) {
+    for (const [a0, b0] of todo) {
+      for (let a = a0; a < b0 && budget > 0; ) {
+        const b = Math.min(b0, a + Math.min(budget, sliceHours) * hourMs);
+        budget -= (b - a) / hourMs;
+        await checkpoint(opts.signal);
+        written += await rollupHours(db, model, machineId, a, b, last);
+        a = b;
+      }
       if (budget <= 0) break;
-      const b = Math.min(b0, a + budget * hourMs);
-      budget -= (b - a) / hourMs;
-      await db.transaction().execute(async (trx) => {
-        await lockMachines(trx, [machineId]);
-        // the lock is taken before reading, so facts committed by an ingest that invalidated these hours are seen
-        const still = await sql<{ n: number }>`select count(*)::int as n from oee_rolled where machine_id = ${machineId} and bucket >= ${a} and bucket < ${b}`.execute(trx);
-        if (Number(still.rows[0]?.n) > 0) return;
-        const lastNow = (await lastSeen(trx, [machineId])).get(machineId) ?? last;
-        const [rows] = await factsFromRawSpans(trx, model, [{ machineId, from: a, to: b, end: lastNow }]);
-        const buckets: number[] = [];
-        for (let t = a; t < b; t += hourMs) buckets.push(t);
-        await writeRollup(trx, machineId, buckets, rows!);
-        written += buckets.length;
-      });
     }
     await db.transaction().execute(async (trx) => {
       await lockMachines(trx, [machineId]);
@@ -69,4 +67,20 @@ export async function rollupOee(db: Kysely<CloudTables>, model: OeeModel, opts: 
     });
   }
   return written;
+}
+
+/** Rolls the hours [a, b) of one machine in one transaction, unless an ingest rolled or dropped them meanwhile. */
+async function rollupHours(db: Kysely<CloudTables>, model: OeeModel, machineId: string, a: number, b: number, last: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await lockMachines(trx, [machineId]);
+    // the lock is taken before reading, so facts committed by an ingest that invalidated these hours are seen
+    const still = await sql<{ n: number }>`select count(*)::int as n from oee_rolled where machine_id = ${machineId} and bucket >= ${a} and bucket < ${b}`.execute(trx);
+    if (Number(still.rows[0]?.n) > 0) return 0;
+    const lastNow = (await lastSeen(trx, [machineId])).get(machineId) ?? last;
+    const [rows] = await factsFromRawSpans(trx, model, [{ machineId, from: a, to: b, end: lastNow }]);
+    const buckets: number[] = [];
+    for (let t = a; t < b; t += hourMs) buckets.push(t);
+    await writeRollup(trx, machineId, buckets, rows!);
+    return buckets.length;
+  });
 }

@@ -49,7 +49,9 @@ describe('OEE against the simulator ground truth', () => {
     }
     const log = createLogger('truth-test');
     log.level = 'silent';
-    cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, edgeCredentials: { 'edge-t': await hashSecret(token) }, printAdminPassword: false }, log);
+    // a recorded shift replayed later: the accepted window reaches back to it
+    const acceptWindow = { pastMs: Date.now() - shiftStart + 86_400_000, futureMs: 300_000 };
+    cloud = await startCloud({ port: 0, host: '127.0.0.1', plant, edgeCredentials: { 'edge-t': await hashSecret(token) }, printAdminPassword: false, acceptWindow }, log);
     adminToken = (await call('POST', `${cloud.url}/api/v1/auth/login`, { body: { username: 'admin', password: cloud.firstAdminPassword } })).body.token;
     const messages = machines.flatMap((id) => podMessages(sim.truth, id, sim.now())).sort((a, b) => a.ts - b.ts);
     let seq = 0;

@@ -24,5 +24,7 @@ export const ingestAckSchema = z.strictObject({
   ack: z.number().int().min(0),
   duplicate: z.boolean(),
   stored: z.number().int().min(0),
+  /** messages of the batch stamped outside the cloud's accepted time window, kept in its quarantine (absent: none) */
+  quarantined: z.number().int().min(1).optional(),
 });
 export type IngestAck = z.infer<typeof ingestAckSchema>;

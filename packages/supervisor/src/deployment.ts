@@ -180,6 +180,8 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       CLOUD_DATA_DIR: a.dataDir('cloud'),
       ...(o.tls ? { CLOUD_TLS_CERT_FILE: o.tls.certFile, CLOUD_TLS_KEY_FILE: o.tls.keyFile } : {}),
       CLOUD_ADMIN_PASSWORD_FILE: `${a.dataDir('cloud')}/initial-admin-password`,
+      // a simulated clock that starts elsewhere or runs fast stamps messages outside the real-time window the cloud accepts
+      ...(o.simulate && (o.speed !== 1 || o.simStart !== undefined) ? { CLOUD_ACCEPT_PAST_DAYS: '3650', CLOUD_ACCEPT_FUTURE_S: String(3650 * 86_400) } : {}),
     },
     secretEnv: { EDGE_CREDENTIALS: 'EDGE_CREDENTIALS' },
     httpPort: a.port('cloud', 'http'),
