@@ -1,4 +1,6 @@
 import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 
 // Workspace packages export their TypeScript sources under the "source" condition,
 // so tests run against src/ while programs started as child processes run the built dist/.
@@ -8,12 +10,39 @@ export default defineConfig({
   // explicit "import" makes require() pick ESM builds (pg requiring pg-pool then fails to load)
   ssr: { resolve: { conditions: ['source', 'node', 'default'], externalConditions: ['source'] } },
   test: {
-    include: ['**/src/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['**/src/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'twin/**'],
+        },
+      },
+      // the twin's node-side tests: the real browser (playwright-core) against real programs, and the bench
+      {
+        extends: true,
+        test: { name: 'twin-node', include: ['twin/src/e2e/**/*.test.ts', 'twin/src/bench/**/*.test.ts'] },
+      },
+      // the twin (Svelte 5 in the browser): components and stores in happy-dom, compiled by the svelte plugin
+      {
+        plugins: [svelte(), svelteTesting()],
+        resolve: { conditions: ['browser', 'source', 'import', 'default'] },
+        test: {
+          name: 'twin',
+          root: 'twin',
+          include: ['src/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'src/e2e/**', 'src/bench/**'],
+          environment: 'happy-dom',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });
