@@ -5,3 +5,4 @@ export * from './ingest.js';
 export * from './erp.js';
 export * from './twin-api.js';
 export * from './live.js';
+export * from './acceptance-report.js';

@@ -5,3 +5,4 @@ export * from './s7-mailbox.js';
 export * from './sql-vendor.js';
 export * from './file-formats.js';
 export * from './salvage.js';
+export * from './site-deployment.js';

@@ -3,6 +3,7 @@ import { parseS7Address, type S7Address } from './s7-address.js';
 import { mailboxSize } from './s7-mailbox.js';
 import { sqlTagTables } from './sql-vendor.js';
 import { fileFormats } from './file-formats.js';
+import { siteHilSchema, siteKubernetesSchema } from './site-deployment.js';
 import { parsedWhole, type Salvaged } from './salvage.js';
 
 export const machineStates = ['off', 'idle', 'setup', 'running', 'starved', 'blocked', 'fault', 'maintenance'] as const;
@@ -307,5 +308,7 @@ export const siteSchema = z.strictObject({
       }),
     )
     .default({}),
+  kubernetes: siteKubernetesSchema.optional(),
+  hil: siteHilSchema.optional(),
 });
 export type Site = z.output<typeof siteSchema>;

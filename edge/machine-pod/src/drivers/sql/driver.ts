@@ -33,6 +33,38 @@ const q = (ident: string) => `[${ident.replace(/]/g, ']]')}]`;
 const time = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number.NaN);
 
 /**
+ * The mssql configuration a pod connects with (the HIL suites use it too, so they test what the pod
+ * does): TLS as the plant model asks, and never a clear-text login where encryption is required.
+ */
+export function sqlPoolConfig(
+  itf: SqlInterface,
+  password: string,
+  o: Pick<SqlDriverOptions, 'connectTimeoutMs' | 'requestTimeoutMs' | 'ca'>,
+  appName: string,
+  onRefused: (e: EncryptionRefused) => void,
+): MssqlConfig {
+  return {
+    server: itf.host,
+    port: itf.port,
+    database: itf.database,
+    user: itf.user,
+    password,
+    connectionTimeout: o.connectTimeoutMs ?? 5000,
+    requestTimeout: o.requestTimeoutMs ?? 10_000,
+    pool: { max: 2, min: 0, idleTimeoutMillis: 30_000 },
+    options: {
+      encrypt: (itf.encrypt === 'strict' ? 'strict' : itf.encrypt === 'on') as boolean,
+      trustServerCertificate: itf.trustServerCertificate,
+      appName,
+      useUTC: true,
+      // TDS 8 strict always verifies the certificate (trustServerCertificate does not apply)
+      ...(o.ca ? { cryptoCredentialsDetails: { ca: o.ca } } : {}),
+    },
+    beforeConnect: ((conn: unknown) => guardEncryption(conn, itf, onRefused)) as unknown as MssqlConfig['beforeConnect'],
+  };
+}
+
+/**
  * SQL-Server-backed machines (vendor tables in packages/plant-model/src/sql-vendor.ts).
  *
  * Delivery: each table is read incrementally by its identity key above a watermark persisted in
@@ -147,26 +179,7 @@ export class SqlDriver implements MachineDriver {
   private async connect(): Promise<void> {
     const mssql = (await import('mssql')).default;
     this.encryptionRefused = undefined;
-    const itf = this.itf;
-    const cfg: MssqlConfig = {
-      server: itf.host,
-      port: itf.port,
-      database: itf.database,
-      user: itf.user,
-      password: this.password,
-      connectionTimeout: this.o.connectTimeoutMs,
-      requestTimeout: this.o.requestTimeoutMs,
-      pool: { max: 2, min: 0, idleTimeoutMillis: 30_000 },
-      options: {
-        encrypt: (itf.encrypt === 'strict' ? 'strict' : itf.encrypt === 'on') as boolean,
-        trustServerCertificate: itf.trustServerCertificate,
-        appName: `plant-twin machine-pod ${this.ctx.machine.id}`,
-        useUTC: true,
-        // TDS 8 strict always verifies the certificate (trustServerCertificate does not apply)
-        ...(this.o.ca ? { cryptoCredentialsDetails: { ca: this.o.ca } } : {}),
-      },
-      beforeConnect: ((conn: unknown) => guardEncryption(conn, itf, (e) => (this.encryptionRefused = e))) as unknown as MssqlConfig['beforeConnect'],
-    };
+    const cfg = sqlPoolConfig(this.itf, this.password, this.o, `plant-twin machine-pod ${this.ctx.machine.id}`, (e) => (this.encryptionRefused = e));
     const pool = new mssql.ConnectionPool(cfg);
     pool.on('error', (err: Error) => this.ctx.log.warn({ err: err.message }, 'SQL pool error'));
     try {
