@@ -1,13 +1,12 @@
-import type { AlarmEpisode, AlarmSeverity, CalendarKind } from '@plant-twin/contracts';
+import type { AlarmEpisode, AlarmSeverity } from '@plant-twin/contracts';
 
 /**
- * The alarms view's filters in the URL (?tab=history&machine=PRS-01&severity=fault,warn&range=day&at=…):
- * a filtered list has its own link, back and reload keep it. Read leniently (unknown values dropped).
- * History ranges are plant-calendar ranges (GET /calendar/ranges), `at` a time inside the one shown.
+ * The alarms view's filters in the URL (?tab=history&machine=PRS-01&severity=fault,warn): a filtered
+ * list has its own link, back and reload keep it. Read leniently (unknown values dropped). The history's
+ * plant-calendar range travels beside them (period/calendar.ts).
  */
 /** most severe first (the contract's values: only types cross into the browser) */
 export const alarmSeverities = ['fault', 'warn', 'info'] as const satisfies readonly AlarmSeverity[];
-export const calendarKinds = ['shift', 'day', 'week'] as const satisfies readonly CalendarKind[];
 
 export const alarmTabs = ['active', 'history'] as const;
 export type AlarmTab = (typeof alarmTabs)[number];
@@ -16,38 +15,28 @@ export interface AlarmsFilter {
   tab: AlarmTab;
   machine: string | null;
   severity: AlarmSeverity[];
-  range: CalendarKind;
-  /** a time inside the history range shown; null: now */
-  at: number | null;
 }
 
-export const defaultAlarmsFilter: AlarmsFilter = { tab: 'active', machine: null, severity: [], range: 'shift', at: null };
+export const defaultAlarmsFilter: AlarmsFilter = { tab: 'active', machine: null, severity: [] };
 
 export function alarmsFilterFromQuery(p: URLSearchParams, machineIds: readonly string[]): AlarmsFilter {
   const tab = p.get('tab');
   const machine = p.get('machine');
-  const range = p.get('range');
-  const at = Number(p.get('at'));
   const severity = (p.get('severity') ?? '').split(',').filter((s): s is AlarmSeverity => (alarmSeverities as readonly string[]).includes(s));
   return {
     tab: tab === 'history' ? 'history' : 'active',
     machine: machine && machineIds.includes(machine) ? machine : null,
     severity: [...new Set(severity)],
-    range: (calendarKinds as readonly string[]).includes(range ?? '') ? (range as CalendarKind) : 'shift',
-    at: p.has('at') && Number.isSafeInteger(at) && at > 0 ? at : null,
   };
 }
 
-export function alarmsFilterToQuery(f: AlarmsFilter): Record<string, string> {
-  const q: Record<string, string> = {};
-  if (f.tab !== 'active') q.tab = f.tab;
-  if (f.machine) q.machine = f.machine;
-  if (f.severity.length) q.severity = f.severity.join(',');
-  if (f.tab === 'history') {
-    if (f.range !== 'shift') q.range = f.range;
-    if (f.at !== null) q.at = String(f.at);
-  }
-  return q;
+/** The URL query of the filters: null removes a parameter (the defaults are left out). */
+export function alarmsFilterToQuery(f: AlarmsFilter): Record<string, string | null> {
+  return {
+    tab: f.tab === 'active' ? null : f.tab,
+    machine: f.machine,
+    severity: f.severity.length ? f.severity.join(',') : null,
+  };
 }
 
 /** Does an episode pass the machine and severity filters (live updates are filtered in the browser too). */

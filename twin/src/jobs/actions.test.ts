@@ -16,24 +16,19 @@ const command = (over: Partial<Command> = {}): Command => ({
 });
 
 describe('actionBlock', () => {
-  const planner = { role: 'planner' as const, liveUp: true, open: [] };
-
   it('offers what the lifecycle allows from the job status', () => {
-    expect(actionBlock({ status: 'released' }, 'hold', planner)).toBeNull();
-    expect(actionBlock({ status: 'held' }, 'release', planner)).toBeNull();
-    expect(actionBlock({ status: 'running' }, 'release', planner)).toEqual({ why: 'status', status: 'running' });
-    expect(actionBlock({ status: 'completed' }, 'cancel', planner)).toEqual({ why: 'status', status: 'completed' });
-    expect(actionBlock({ status: 'held' }, 'hold', planner)).toEqual({ why: 'status', status: 'held' });
+    expect(actionBlock({ status: 'released' }, 'hold', [])).toBeNull();
+    expect(actionBlock({ status: 'held' }, 'release', [])).toBeNull();
+    expect(actionBlock({ status: 'planned' }, 'priority', [])).toBeNull();
+    expect(actionBlock({ status: 'running' }, 'release', [])).toEqual({ why: 'status', status: 'running' });
+    expect(actionBlock({ status: 'completed' }, 'cancel', [])).toEqual({ why: 'status', status: 'completed' });
+    expect(actionBlock({ status: 'held' }, 'hold', [])).toEqual({ why: 'status', status: 'held' });
   });
 
-  it('says why, in order: live connection, role, status, a command still open', () => {
-    expect(actionBlock({ status: 'completed' }, 'hold', { role: 'viewer', liveUp: false, open: [] })).toEqual({ why: 'liveDown' });
-    expect(actionBlock({ status: 'completed' }, 'hold', { role: 'viewer', liveUp: true, open: [] })).toEqual({ why: 'role', roles: ['planner', 'admin'] });
-    expect(actionBlock({ status: 'released' }, 'hold', { role: 'supervisor', liveUp: true, open: [] })?.why).toBe('role');
-    expect(actionBlock({ status: 'released' }, 'hold', { role: null, liveUp: true, open: [] })?.why).toBe('role');
-    expect(actionBlock({ status: 'released' }, 'hold', { role: 'admin', liveUp: true, open: [] })).toBeNull();
+  it('waits for a command of the job that is still open before offering another', () => {
     const open = command();
-    expect(actionBlock({ status: 'released' }, 'hold', { role: 'planner', liveUp: true, open: [open] })).toEqual({ why: 'pending', command: open });
+    expect(actionBlock({ status: 'released' }, 'hold', [open])).toEqual({ why: 'pending', command: open });
+    expect(actionBlock({ status: 'completed' }, 'hold', [open])).toEqual({ why: 'status', status: 'completed' });
   });
 });
 

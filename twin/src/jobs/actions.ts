@@ -20,26 +20,16 @@ const allowedFrom: Record<JobCommandAction, readonly JobStatus[]> = {
   priority: ['planned', 'released', 'dispatched', 'running', 'held'],
 };
 
-export type ActionBlock =
-  | { why: 'liveDown' }
-  | { why: 'role'; roles: readonly Role[] }
-  | { why: 'status'; status: JobStatus }
-  | { why: 'pending'; command: Command };
+export type ActionBlock = { why: 'status'; status: JobStatus } | { why: 'pending'; command: Command };
 
-export interface ActionContext {
-  role: Role | null;
-  liveUp: boolean;
-  /** the job's commands not finished yet (pending or delivered) */
-  open: readonly Command[];
-}
-
-/** Why `action` cannot be sent for `job` now, or null when it can. The first reason that holds wins. */
-export function actionBlock(job: Pick<JobDto, 'status'>, action: JobCommandAction, ctx: ActionContext): ActionBlock | null {
-  if (!ctx.liveUp) return { why: 'liveDown' };
-  if (!ctx.role || !jobCommandRoles.includes(ctx.role)) return { why: 'role', roles: jobCommandRoles };
+/**
+ * Why `action` does not fit `job` now (its status, or a command of the job still open), or null when
+ * it does. Who may act and whether the live connection is up is the app's change gate (lib/controls).
+ */
+export function actionBlock(job: Pick<JobDto, 'status'>, action: JobCommandAction, open: readonly Command[]): ActionBlock | null {
   if (!allowedFrom[action].includes(job.status)) return { why: 'status', status: job.status };
-  const open = ctx.open[0];
-  if (open) return { why: 'pending', command: open };
+  const first = open[0];
+  if (first) return { why: 'pending', command: first };
   return null;
 }
 

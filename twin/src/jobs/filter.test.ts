@@ -6,10 +6,10 @@ const machines = ['PRS-01', 'CNC-02'];
 describe('jobs filter in the URL', () => {
   it('round-trips through the query string', () => {
     const f = { status: ['running' as const, 'held' as const], machine: 'PRS-01', part: 'BRK-4411', q: 'ord 7', page: 2 };
-    const q = new URLSearchParams(jobsFilterToQuery(f));
+    const q = new URLSearchParams(jobsFilterToQuery(f) as Record<string, string>);
     expect(q.toString()).toBe('status=running%2Cheld&machine=PRS-01&part=BRK-4411&q=ord+7&page=2');
     expect(jobsFilterFromQuery(q, machines)).toEqual(f);
-    expect(jobsFilterToQuery(emptyJobsFilter)).toEqual({});
+    expect(jobsFilterToQuery(emptyJobsFilter)).toEqual({ status: null, machine: null, part: null, q: null, page: null });
   });
 
   it('drops what it does not know instead of failing', () => {

@@ -1,4 +1,4 @@
-import type { JobStatus, JobsQuery } from '@plant-twin/contracts';
+import type { JobStatus } from '@plant-twin/contracts';
 
 /**
  * The jobs list's filters, kept in the page's URL (?status=running,held&machine=PRS-01&part=&q=&page=2)
@@ -40,19 +40,29 @@ export function jobsFilterFromQuery(p: URLSearchParams, machineIds: readonly str
   };
 }
 
-/** The URL's query for a filter (empty values left out, so the plain list is plain /jobs). */
-export function jobsFilterToQuery(f: JobsFilter): Record<string, string> {
-  const q: Record<string, string> = {};
-  if (f.status.length) q.status = f.status.join(',');
-  if (f.machine) q.machine = f.machine;
-  if (f.part) q.part = f.part;
-  if (f.q) q.q = f.q;
-  if (f.page > 0) q.page = String(f.page);
-  return q;
+/** The URL's query of a filter: null removes a parameter, so the plain list is plain /jobs. */
+export function jobsFilterToQuery(f: JobsFilter): Record<string, string | null> {
+  return {
+    status: f.status.length ? f.status.join(',') : null,
+    machine: f.machine,
+    part: f.part,
+    q: f.q,
+    page: f.page > 0 ? String(f.page) : null,
+  };
+}
+
+/** GET /jobs's query (contracts jobsQuerySchema) as the twin sends it. */
+export interface JobsApiQuery {
+  status?: string;
+  machine?: string;
+  part?: string;
+  q?: string;
+  limit: number;
+  offset: number;
 }
 
 /** The GET /jobs query for a filter. */
-export function jobsApiQuery(f: JobsFilter): JobsQuery {
+export function jobsApiQuery(f: JobsFilter): JobsApiQuery {
   return {
     ...(f.status.length ? { status: f.status.join(',') } : {}),
     ...(f.machine ? { machine: f.machine } : {}),

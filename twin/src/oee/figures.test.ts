@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lossPareto, percentText } from './figures.js';
-import type { OeeKpisView as OeeKpis } from '@plant-twin/contracts';
+import type { OeeKpisView as OeeKpis } from '../lib/api/types.js';
 
 function kpis(over: Partial<OeeKpis> = {}): OeeKpis {
   return {

@@ -1,4 +1,4 @@
-import type { OeeKpisView as OeeKpis } from '@plant-twin/contracts';
+import type { OeeKpisView as OeeKpis } from '../lib/api/types.js';
 
 /** The downtime reasons of the cloud's OEE (ISO 22400 ADOT/ADET), in the Pareto's tie order. */
 export const downtimeReasons = ['fault', 'starved', 'blocked', 'idle', 'off', 'maintenance'] as const satisfies readonly (keyof OeeKpis['downtimeByReason'])[];
@@ -17,6 +17,18 @@ export function percentText(ratio: number | null | undefined): string | null {
   return text === '-0.0' ? '0.0' : text;
 }
 
+/** The ratios of a scope, in the order shown (keys of the report and of the catalogue's `oee.*`). */
+export const ratioKeys = ['availability', 'effectiveness', 'qualityRatio', 'oee'] as const satisfies readonly (keyof OeeKpis)[];
+
+/** One row of an OEE table: a scope (machine, shift, part) and its figures. */
+export interface OeeRow {
+  key: string;
+  label: string;
+  /** a link that shows this row's scope */
+  href?: string;
+  kpis: OeeKpis;
+}
+
 export type LossKey = `down.${DowntimeReason}` | 'setup' | 'smallStops' | 'speed' | 'scrap';
 
 /** The Pareto's categories in a fixed order, used to break ties so the chart never reshuffles. */
@@ -33,7 +45,8 @@ export interface ParetoBar {
   ofCovered: number | null;
 }
 
-function lossSeconds(k: OeeKpis, key: LossKey): number {
+/** The seconds of one loss category in the cloud's breakdown (reduced speed may be negative). */
+export function lossSeconds(k: OeeKpis, key: LossKey): number {
   switch (key) {
     case 'setup':
       return k.losses.setup;
