@@ -1,3 +1,5 @@
+import { plantFormat } from './time.js';
+
 /**
  * CSV export of what a view shows, built in the browser (no server endpoint): RFC 4180 (fields with a
  * comma, quote, CR or LF quoted, quotes doubled, CRLF between records), times as ISO 8601 in the
@@ -21,32 +23,14 @@ export interface CsvColumn<R> {
 const needsQuotes = /[",\r\n]/;
 const formulaStart = /^[=+\-@\t\r]/;
 
-function partsIn(ts: number, timeZone: string): Record<string, number> {
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-  const out: Record<string, number> = {};
-  for (const p of fmt.formatToParts(new Date(ts))) if (p.type !== 'literal') out[p.type] = Number(p.value);
-  return out;
-}
-
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `2026-12-07T06:00:00+01:00`: the wall-clock time in `timeZone` with that zone's offset at `ts`. */
 export function plantIsoTime(ts: number, timeZone: string): string {
-  const p = partsIn(ts, timeZone);
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  const offsetMin = Math.round((wall - Math.floor(ts / 1000) * 1000) / 60_000);
-  const sign = offsetMin < 0 ? '-' : '+';
-  const off = `${sign}${pad(Math.floor(Math.abs(offsetMin) / 60))}:${pad(Math.abs(offsetMin) % 60)}`;
-  return `${p.year}-${pad(p.month!)}-${pad(p.day!)}T${pad(p.hour!)}:${pad(p.minute!)}:${pad(p.second!)}${off}`;
+  const f = plantFormat(timeZone);
+  const off = f.offsetMin(ts);
+  const sign = off < 0 ? '-' : '+';
+  return `${f.dateTime(ts).replace(' ', 'T')}${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
 }
 
 function cellText(cell: CsvCell, timeZone: string): string {
@@ -67,8 +51,8 @@ export function toCsv<R>(columns: readonly CsvColumn<R>[], rows: readonly R[], t
 }
 
 const fileStamp = (ts: number, timeZone: string) => {
-  const p = partsIn(ts, timeZone);
-  return `${p.year}-${pad(p.month!)}-${pad(p.day!)}_${pad(p.hour!)}${pad(p.minute!)}`;
+  const f = plantFormat(timeZone);
+  return `${f.date(ts)}_${f.timeShort(ts).replace(':', '')}`;
 };
 
 /**
