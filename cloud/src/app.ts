@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
 import { ingestPath } from '@plant-twin/contracts';
-import { createLogger, createServiceApp, type Logger } from '@plant-twin/runtime';
+import { createLogger, createServiceApp, jsonBody, type Logger } from '@plant-twin/runtime';
 import type { Db } from '@plant-twin/db';
 import { apiRouter } from './api.js';
 import { EdgeAuth } from './auth/edge-auth.js';
@@ -60,7 +60,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     onStored: (m) => hub.publish(m),
     window: config.acceptWindow,
   }));
-  service.app.use('/api/v1', apiRouter({ db: db.db, plant: config.plant, model, bounds: config.queryBounds }));
+  service.app.use('/api/v1', jsonBody(), apiRouter({ db: db.db, plant: config.plant, model, bounds: config.queryBounds }));
   service.app.use(express.static(publicDir, { index: 'index.html', maxAge: 0 }));
   service.finish();
   root.use(service.app);

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type * as z from 'zod';
@@ -68,6 +68,33 @@ export interface ServiceHttpOptions {
   /** true when the service can do its work (e.g. connected to machine and broker) */
   ready: () => boolean | { ready: boolean; detail?: Record<string, unknown> };
   registry?: Registry;
+  /** bearer token GET /metrics requires; default: env METRICS_TOKEN (the deployment gives every program one) */
+  metricsToken?: string | undefined;
+}
+
+/**
+ * The token /metrics requires. Without one (a program started by hand, an in-process test) the
+ * metrics stay readable, with a warning in the log: every deployment sets METRICS_TOKEN.
+ */
+export function metricsTokenOf(opts: ServiceHttpOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = opts.metricsToken ?? (env.METRICS_TOKEN || undefined);
+  if (!token) opts.log.warn('METRICS_TOKEN not set: GET /metrics answers without a token');
+  return token;
+}
+
+/** GET /metrics: the Prometheus text (body), or 401 without the metrics token. */
+export async function metricsAnswer(registry: Registry, token: string | undefined, presented: string | undefined): Promise<HttpAnswer> {
+  if (token !== undefined && !tokenMatches(presented, token)) return { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, body: { error: 'metrics need the metrics bearer token (METRICS_TOKEN)' } };
+  return { status: 200, body: await registry.metrics() };
+}
+
+/**
+ * Headers of a refusal sent before the request's body was read: the connection closes after the
+ * answer, so a refused client cannot make the service read (or drain) a large body.
+ */
+export function refusalHeaders(req: { headers: IncomingHttpHeaders }): Record<string, string> {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  return hasBody ? { Connection: 'close' } : {};
 }
 
 /** The registry a service's GET /metrics serves, with Node's process metrics added. */
@@ -81,4 +108,41 @@ export function readinessAnswer(ready: ServiceHttpOptions['ready']): HttpAnswer 
   const r = ready();
   const state = typeof r === 'boolean' ? { ready: r } : r;
   return { status: state.ready ? 200 : 503, body: state };
+}
+
+const bodyError = (message: string, type: 'entity.too.large' | 'entity.parse.failed') => Object.assign(new Error(message), { type });
+
+/**
+ * Reads a JSON body of at most `limit` bytes (undefined when there is none, or it is not JSON).
+ * A body announced larger than the bound is refused before a byte of it is read, and one that
+ * grows past it is dropped on the spot (nothing kept, the rest never read: the 413 closes the
+ * connection), so no client can make a service read or drain more than the bound.
+ */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (!/\bjson\b/.test(req.headers['content-type'] ?? '')) return resolve(undefined);
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(bodyError(`body larger than ${limit} bytes`, 'entity.too.large'));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) return void chunks.push(c);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.pause();
+      chunks.length = 0;
+      reject(bodyError(`body larger than ${limit} bytes`, 'entity.too.large'));
+    };
+    const onEnd = () => {
+      if (size === 0) return resolve(undefined);
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(bodyError('body is not valid JSON', 'entity.parse.failed'));
+      }
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', reject);
+  });
 }

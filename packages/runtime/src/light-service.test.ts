@@ -4,19 +4,22 @@ import * as z from 'zod';
 import { HttpError, validate } from './http.js';
 import { createLightService } from './light-service.js';
 import { createLogger } from './logger.js';
+import { answerBeforeBody } from './testing/partial-body.js';
 
 let server: Server;
 let base: string;
 let ready = false;
 const token = 'light-service-test-token';
+const metricsToken = 'light-service-metrics-token';
 
 beforeAll(async () => {
   const log = createLogger('light-service-test');
   log.level = 'silent';
-  const s = createLightService({ log, ready: () => ({ ready, detail: { machine: ready } }) });
+  const s = createLightService({ log, ready: () => ({ ready, detail: { machine: ready } }), metricsToken });
   s.route('GET', '/api/items/current', () => ({ status: 200, body: { current: true } }), { auth: token });
   s.route('GET', '/api/items/:id', (req) => ({ status: 200, body: { id: req.params.id, limit: req.query.limit ?? null } }), { auth: token });
   s.route('POST', '/api/items', (req) => ({ status: 201, body: validate(z.object({ name: z.string().min(1), qty: z.number().int() }), req.body) }), { auth: token });
+  s.route('POST', '/api/small', (req) => ({ status: 200, body: req.body }), { auth: token, bodyLimit: 100 });
   s.route('POST', '/api/fail/:how', (req) => {
     if (req.params.how === 'teapot') throw new HttpError(418, 'short and stout');
     throw new Error('boom');
@@ -33,14 +36,26 @@ const call = async (path: string, init: RequestInit & { auth?: string } = {}) =>
 };
 
 describe('light (node:http) service', () => {
-  it('serves liveness, readiness (503 until ready) and Prometheus metrics without a token', async () => {
+  it('serves liveness and readiness (503 until ready) without a token, and Prometheus metrics with the metrics token only', async () => {
     expect(await call('/health/live', { auth: '' })).toMatchObject({ status: 200, body: { live: true } });
     expect(await call('/health/ready', { auth: '' })).toMatchObject({ status: 503, body: { ready: false, detail: { machine: false } } });
     ready = true;
     expect(await call('/health/ready', { auth: '' })).toMatchObject({ status: 200, body: { ready: true } });
-    const metrics = await fetch(`${base}/metrics`);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(await metrics.text()).toContain('process_resident_memory_bytes');
+  });
+
+  it('refuses a request without credentials before reading its body, and closes the connection', async () => {
+    const r = await answerBeforeBody(`${base}/api/items`);
+    expect(r.status).toBe(401);
+    expect(r.headers.connection).toBe('close');
+    // with the token, a body larger than the route's bound is refused from its announced length
+    const big = await answerBeforeBody(`${base}/api/small`, { headers: { authorization: `Bearer ${token}` }, announcedBytes: 101 });
+    expect(big.status).toBe(413);
+    expect((await call('/api/small', { method: 'POST', body: JSON.stringify({ a: 'x'.repeat(50) }) })).status).toBe(200);
   });
 
   it('answers 401 with WWW-Authenticate for a missing or wrong bearer token', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { bearerToken, errorAnswer, HttpError, notFoundAnswer, readinessAnswer, tokenMatches, unauthorizedAnswer, serviceRegistry, type HttpAnswer, type ServiceHttpOptions } from './http.js';
+import { bearerToken, errorAnswer, HttpError, metricsAnswer, metricsTokenOf, notFoundAnswer, readinessAnswer, readJsonBody, refusalHeaders, tokenMatches, unauthorizedAnswer, serviceRegistry, type HttpAnswer, type ServiceHttpOptions } from './http.js';
 
 /**
  * The express-free HTTP service of the machine pods: the same probes, metrics, JSON answers and
@@ -19,8 +19,11 @@ export type LightHandler = (req: LightRequest) => HttpAnswer | Promise<HttpAnswe
 
 export interface LightService {
   registry: Registry;
-  /** adds a route; `:name` segments become params; `auth` = bearer token the request must carry */
-  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: LightHandler, opts?: { auth?: string }): void;
+  /**
+   * adds a route; `:name` segments become params; `auth` = bearer token the request must carry
+   * (checked before the body is read); `bodyLimit` = largest JSON body in bytes (default 1 MB)
+   */
+  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: LightHandler, opts?: { auth?: string; bodyLimit?: number }): void;
   listen(port: number, host?: string): Promise<Server>;
 }
 
@@ -30,9 +33,10 @@ interface Route {
   names: string[];
   handler: LightHandler;
   auth?: string;
+  bodyLimit: number;
 }
 
-const bodyLimit = 1024 * 1024;
+const defaultBodyLimit = 1024 * 1024;
 
 function compile(pattern: string): { match: RegExp; names: string[] } {
   const names: string[] = [];
@@ -47,28 +51,6 @@ function compile(pattern: string): { match: RegExp; names: string[] } {
   return { match: new RegExp(`^${re}/?$`), names };
 }
 
-function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // the rest is read and dropped, so the client gets the 413 instead of a reset connection
-      if (size > bodyLimit) reject(Object.assign(new Error('body too large'), { type: 'entity.too.large' }));
-      else chunks.push(c);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      if (size === 0 || !/\bjson\b/.test(req.headers['content-type'] ?? '')) return resolve(undefined);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(Object.assign(new Error('body is not valid JSON'), { type: 'entity.parse.failed' }));
-      }
-    });
-  });
-}
-
 function send(res: ServerResponse, a: HttpAnswer): void {
   const json = a.body === undefined ? undefined : JSON.stringify(a.body);
   res.writeHead(a.status, { ...(json !== undefined ? { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) } : {}), ...a.headers });
@@ -78,16 +60,18 @@ function send(res: ServerResponse, a: HttpAnswer): void {
 export function createLightService(opts: ServiceHttpOptions): LightService {
   const registry = serviceRegistry(opts.registry);
   const routes: Route[] = [];
-  const route: LightService['route'] = (method, pattern, handler, o = {}) => routes.push({ method, ...compile(pattern), handler, auth: o.auth });
+  const metricsToken = metricsTokenOf(opts);
+  const route: LightService['route'] = (method, pattern, handler, o = {}) => routes.push({ method, ...compile(pattern), handler, auth: o.auth, bodyLimit: o.bodyLimit ?? defaultBodyLimit });
   route('GET', '/health/live', () => ({ status: 200, body: { live: true } }));
   route('GET', '/health/ready', () => readinessAnswer(opts.ready));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://pod');
     if (req.method === 'GET' && url.pathname === '/metrics') {
-      const text = await registry.metrics();
+      const a = await metricsAnswer(registry, metricsToken, bearerToken(req));
+      if (a.status !== 200) return send(res, a);
       res.writeHead(200, { 'Content-Type': registry.contentType });
-      return void res.end(text);
+      return void res.end(a.body);
     }
     let params: Record<string, string> | undefined;
     // the first route whose pattern matches, as express does ('/jobs/current' before '/jobs/:jobId')
@@ -98,12 +82,9 @@ export function createLightService(opts: ServiceHttpOptions): LightService {
       params = Object.fromEntries(x.names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
       return true;
     });
-    if (!r) return send(res, notFoundAnswer);
-    if (r.auth !== undefined && !tokenMatches(bearerToken(req), r.auth)) {
-      req.resume();
-      return send(res, unauthorizedAnswer);
-    }
-    const body = await readJsonBody(req);
+    if (!r) return send(res, { ...notFoundAnswer, headers: refusalHeaders(req) });
+    if (r.auth !== undefined && !tokenMatches(bearerToken(req), r.auth)) return send(res, { ...unauthorizedAnswer, headers: { ...unauthorizedAnswer.headers, ...refusalHeaders(req) } });
+    const body = await readJsonBody(req, r.bodyLimit);
     send(res, await r.handler({ params: params!, query: Object.fromEntries(url.searchParams), headers: req.headers, body }));
   }
 
@@ -114,7 +95,9 @@ export function createLightService(opts: ServiceHttpOptions): LightService {
       const server = createServer((req, res) => {
         handle(req, res).catch((err: unknown) => {
           if (err instanceof URIError) err = new HttpError(400, 'malformed percent-encoding in the path');
-          if (!res.headersSent) send(res, errorAnswer(err, opts.log));
+          const a = errorAnswer(err, opts.log);
+          // a body refused for its size is not read to its end
+          if (!res.headersSent) send(res, a.status === 413 ? { ...a, headers: { ...a.headers, Connection: 'close' } } : a);
         });
       });
       return new Promise((resolve, reject) => {

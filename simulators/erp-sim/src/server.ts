@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { confirmationSchema, erpPaths, orderIdSchema, type ProductionOrderPage } from '@plant-twin/contracts';
 import type { Plant } from '@plant-twin/plant-model';
-import { createServiceApp, HttpError, listen, validate, ValidationError, type Logger } from '@plant-twin/runtime';
+import { createServiceApp, HttpError, jsonBody, listen, validate, ValidationError, type Logger } from '@plant-twin/runtime';
 import { Counter, Gauge } from 'prom-client';
 import * as z from 'zod';
 import { requireBasic } from './auth.js';
@@ -90,7 +90,7 @@ export async function startErpSim(opts: ErpSimOptions): Promise<ErpSim> {
     },
   });
 
-  app.use('/api', requireBasic(opts.user, opts.password));
+  app.use('/api', requireBasic(opts.user, opts.password), jsonBody());
 
   app.get(erpPaths.orders, faults.middleware('orders'), (req, res) => {
     const q = validate(listQuery, req.query);

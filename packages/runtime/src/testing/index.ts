@@ -1,1 +1,2 @@
 export * from './tools.js';
+export * from './partial-body.js';
