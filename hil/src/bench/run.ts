@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '@plant-twin/plant-model';
-import { podEntry, podMallocEnv, podNodeArgs } from './deployment.js';
+import { podEntry, podMallocEnv, podNodeArgs } from '@plant-twin/supervisor';
 
 /**
  * `npm run bench:edge|bench:publisher|bench -- [--json] [...]`: runs the packages' benchmark programs

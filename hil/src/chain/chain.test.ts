@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { sql } from '@plant-twin/db';
 import { freshDb, openCloudDb, type DbKind } from '@plant-twin/cloud/testing';
 import { createLogger, sleep } from '@plant-twin/runtime';
-import { startPlantRun, type PlantRun } from '../plant-run.js';
+import { startPlantRun, type PlantRun } from '@plant-twin/supervisor';
 import { fetchTruth, metric, oeeAgainstTruth, settle, simNow, startDispatcher, type PlantTruth } from './plant-chain.js';
 
 /**

@@ -1,7 +1,7 @@
 import { oeeDiffPp, oeeDifferences, truthOee, type SimTruth } from '@plant-twin/cloud/testing';
 import { oeeModelOf, type OeeBreakdown, type OeeKpis } from '@plant-twin/cloud';
 import type { Machine } from '@plant-twin/plant-model';
-import type { PlantRun } from '../plant-run.js';
+import type { PlantRun } from '@plant-twin/supervisor';
 
 /**
  * What the end-to-end chain checks need around a running plant (plant-run.ts): a job dispatcher

@@ -34,7 +34,7 @@ export function toJUnit(r: AcceptanceReport): string {
       out.push(`${head}>`);
       if (c.status === 'failed') {
         const msg = caseMessage(c);
-        out.push(`      <failure message="${esc(msg)}" type="${esc(s.name)}">${esc([msg, c.expected && `expected: ${c.expected}`, c.seen && `seen: ${c.seen}`, c.fix && `fix: ${c.fix}`].filter(Boolean).join('\n'))}</failure>`);
+        out.push(`      <failure message="${esc(msg)}" type="${esc(s.name)}">${esc([`${c.unit}${c.subject ? ` ${c.subject}` : ''}: ${c.message ?? 'failed'}`, c.expected && `expected: ${c.expected}`, c.seen && `seen: ${c.seen}`, c.fix && `fix: ${c.fix}`].filter(Boolean).join('\n'))}</failure>`);
       }
       if (c.status === 'skipped') out.push(`      <skipped message="${esc(c.message ?? '')}"/>`);
       if (figures) out.push(`      <system-out>${esc(figures)}</system-out>`);

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger, seededRandom, sleep } from '@plant-twin/runtime';
-import { podName } from '../deployment.js';
-import { startPlantRun } from '../plant-run.js';
+import { podName, startPlantRun } from '@plant-twin/supervisor';
 import { failed, judge, type CompletedJob, type ErpConfirmation } from './verdict.js';
 
 /**

@@ -24,19 +24,20 @@ export const siteSharesSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('smb'), source: z.string().regex(/^\/\/[^/]+\/.+/, 'must look like //server/share'), secret: z.string().min(1).max(253) }),
 ]);
 
+/** The `site` overlay needs every field; a simulated cluster (k3d) only storage and shares. */
 export const siteKubernetesSchema = z.strictObject({
-  /** the image every program runs, pinned by digest (a tag can move) */
-  image: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$/, 'must be <registry>/<name>@sha256:<64 hex digits>'),
-  /** docker-registry Secret for the private registry */
-  imagePullSecret: z.string().min(1).max(253),
   storage: siteStorageSchema,
   shares: siteSharesSchema,
+  /** the image every program runs, pinned by digest (a tag can move) */
+  image: z.string().regex(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$/, 'must be <registry>/<name>@sha256:<64 hex digits>').optional(),
+  /** docker-registry Secret for the private registry */
+  imagePullSecret: z.string().min(1).max(253).optional(),
   /** addresses of the k3s API servers (the machine pods' Lease fencing talks to them) */
-  apiServers: z.array(cidr).min(1),
+  apiServers: z.array(cidr).min(1).optional(),
   /** the ERP's address, the only place outside the cluster the job manager may reach */
-  erp: cidr,
+  erp: cidr.optional(),
   /** the cloud's address, the only place outside the cluster the publisher may reach */
-  cloud: cidr,
+  cloud: cidr.optional(),
 });
 export type SiteKubernetes = z.output<typeof siteKubernetesSchema>;
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { call } from '@plant-twin/cloud/testing';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot, type Plant } from '@plant-twin/plant-model';
 import type { Logger } from '@plant-twin/runtime';
 import { derivePlantDeployment, podName, type Program, type ProgramRole } from './deployment.js';
+import { jsonRequest } from './json-request.js';
 import { ensureLocalTls, localAddressing, loadOrCreatePlantSecrets } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
@@ -109,7 +109,7 @@ export async function startPlantRun(o: PlantRunOptions): Promise<PlantRun> {
   };
   const http = async <T>(p: Program, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {
     const url = `${p.https ? 'https' : 'http'}://127.0.0.1:${p.httpPort}${path}`;
-    const r = await call(init.method ?? 'GET', url, { body: init.body, headers: { authorization: authOf(p) }, timeoutMs: 30_000, ...(p.https && ca ? { ca } : {}) });
+    const r = await jsonRequest(init.method ?? 'GET', url, { body: init.body, headers: { authorization: authOf(p) }, timeoutMs: 30_000, ...(p.https && ca ? { ca } : {}) });
     if (r.status < 200 || r.status >= 300) throw new Error(`${p.name} ${path}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as T;
   };
