@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@plant-twin/contracts';
-import { actionBlock, mergeCommand } from './actions.js';
+import { actionBlock, describeChange, mergeCommand } from './actions.js';
 
 const command = (over: Partial<Command> = {}): Command => ({
   id: '00000000-0000-4000-8000-000000000001',
@@ -47,5 +47,16 @@ describe('mergeCommand', () => {
     const list = mergeCommand([applied], command({ status: 'pending' }));
     expect(list[0]!.status).toBe('applied');
     expect(mergeCommand([command({ status: 'delivered' })], command({ status: 'pending' }))[0]!.status).toBe('delivered');
+  });
+});
+
+describe('describeChange', () => {
+  it('names the fields that changed', () => {
+    expect(describeChange({ status: 'running', priority: 5, machineId: 'PRS-01' }, { status: 'held', priority: 5, machineId: 'PRS-01' })).toBe('status: running → held');
+    expect(describeChange({ priority: 5 }, { priority: 2, note: 'x' })).toBe('priority: 5 → 2, note: — → x');
+  });
+  it('shows values that are not records as they are', () => {
+    expect(describeChange('released', 'held')).toBe('released → held');
+    expect(describeChange(undefined, { status: 'held' })).toBe('— → {"status":"held"}');
   });
 });

@@ -1,4 +1,5 @@
 import type { Command, CommandStatus, JobCommandAction, JobDto, JobStatus, Role } from '@plant-twin/contracts';
+import { t } from '../lib/i18n/index.js';
 
 /**
  * Which job actions the twin offers, and why one is not available. The edge job manager decides
@@ -55,3 +56,16 @@ const rank = (s: CommandStatus) => (s === 'pending' ? 0 : s === 'delivered' ? 1 
 
 /** The command type an action becomes. */
 export const commandTypeOf = (action: JobCommandAction) => `job.${action}` as const;
+
+/**
+ * What a command changed, from the edge's before/after snapshots: the fields whose values differ
+ * (`status: running → held`), or the two values as they are when they are not records.
+ */
+export function describeChange(before: unknown, after: unknown): string {
+  const text = (v: unknown) => (v === undefined || v === null ? t('value.none') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const change = (b: unknown, a: unknown) => t('cmd.change', { before: text(b), after: text(a) });
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(before) || !isRecord(after)) return change(before, after);
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  return keys.map((k) => `${k}: ${change(before[k], after[k])}`).join(', ');
+}

@@ -24,6 +24,8 @@ export const ratioKeys = ['availability', 'effectiveness', 'qualityRatio', 'oee'
 export interface OeeRow {
   key: string;
   label: string;
+  /** a second, quieter line under the label (a machine's name) */
+  sub?: string;
   /** a link that shows this row's scope */
   href?: string;
   kpis: OeeKpis;

@@ -269,6 +269,7 @@ export const en = {
   'oee.trendNone': 'No production days with planned time in this range.',
   'oee.day': 'Day',
   'oee.failed': 'OEE could not be read: {reason}',
+  'oee.trendChart': 'OEE index per production day, in percent',
 
   'alarms.title': 'Alarms',
   'alarms.tabs': 'Alarm lists',
