@@ -14,6 +14,7 @@ import { addJobAgentRoutes } from './jobs/api.js';
 import { createPodMetrics } from './metrics.js';
 import { Normaliser } from './normalise.js';
 import { Publisher } from './publisher.js';
+import { machineFenceFromEnv, type MachineFence } from './fencing/fence.js';
 
 export interface PodConfig {
   plant: Plant;
@@ -37,6 +38,8 @@ export interface PodConfig {
   file?: FileDriverOptions;
   sql?: SqlDriverOptions;
   s7?: S7DriverOptions;
+  /** the machine's Lease (fencing/fence.ts); default: held in Kubernetes only */
+  fence?: MachineFence;
 }
 
 export interface MachinePod {
@@ -135,6 +138,12 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   addJobAgentRoutes(service, agent, cfg.apiToken);
 
   publisher.start();
+  // in Kubernetes a pod drives its machine only while it holds the machine's Lease: never two at once
+  const fence = cfg.fence ?? machineFenceFromEnv(machine.id, log);
+  if (fence) {
+    await fence.acquire();
+    fence.onLost(() => void driver!.stop().finally(() => process.exit(1)));
+  }
   await driver.start();
   const server: Server = await service.listen(cfg.port ?? 0, cfg.host ?? '0.0.0.0');
   const port = (server.address() as AddressInfo).port;
@@ -157,6 +166,7 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
       await new Promise<void>((r) => server.close(() => r()));
       pub.release();
       await drv.stop();
+      await fence?.release();
       await pub.stop();
       log.info('machine pod stopped');
     },
