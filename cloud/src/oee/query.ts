@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { checkpoint } from '../bounds.js';
 import type { CloudTables } from '../db/schema.js';
@@ -16,12 +17,17 @@ export interface OeeQuery {
   signal?: AbortSignal | undefined;
 }
 
-/** Raw facts are computed in slices of at most one machine-day: between them ingestion gets the database (PGlite) and the event loop. */
-const sliceMs = dayMs;
+/**
+ * Raw facts are computed in slices that take about `sliceTargetMs` each: between them ingestion gets
+ * the database (PGlite: one connection) and the event loop runs (probes, SIGTERM). A slice starts at
+ * one machine-day and doubles while slices are quick (stretches without data), halves when slow.
+ */
+const sliceTargetMs = 25;
+const sliceMin = dayMs, sliceMax = 32 * dayMs;
 
-/** Spans cut at UTC day boundaries, then grouped so that each group covers at most `sliceMs` of machine time. */
-export function sliceSpans(spans: readonly RawSpan[]): RawSpan[][] {
-  const pieces = spans.flatMap((s) => {
+/** Spans cut at UTC day boundaries (the unit of a slice). */
+function daySpans(spans: readonly RawSpan[]): RawSpan[] {
+  return spans.flatMap((s) => {
     const out: RawSpan[] = [];
     for (let a = s.from; a < s.to; ) {
       const b = Math.min(s.to, Math.floor(a / dayMs) * dayMs + dayMs);
@@ -30,19 +36,6 @@ export function sliceSpans(spans: readonly RawSpan[]): RawSpan[][] {
     }
     return out;
   });
-  const groups: RawSpan[][] = [];
-  let group: RawSpan[] = [], covered = 0;
-  for (const p of pieces) {
-    if (group.length && covered + (p.to - p.from) > sliceMs) {
-      groups.push(group);
-      group = [];
-      covered = 0;
-    }
-    group.push(p);
-    covered += p.to - p.from;
-  }
-  if (group.length) groups.push(group);
-  return groups;
 }
 
 export interface OeeBreakdown extends OeeKpis {
@@ -95,12 +88,24 @@ export async function queryOee(db: Kysely<CloudTables>, model: OeeModel, q: OeeQ
       spans = spans.flatMap((s, i) => gaps(s.from, s.to, covered[i]!).map(([a, b]) => ({ ...s, from: a, to: b })));
     }
   }
-  for (const group of sliceSpans(spans)) {
+  const pieces = daySpans(spans);
+  for (let i = 0, size = sliceMin; i < pieces.length; ) {
     await checkpoint(q.signal);
+    const group: RawSpan[] = [];
+    for (let covered = 0; i < pieces.length && (!group.length || covered + pieces[i]!.to - pieces[i]!.from <= size); i++) {
+      const p = pieces[i]!, last = group[group.length - 1];
+      // one span per machine and stretch: a query over many small spans gets a worse plan than over one long one
+      if (last && last.machineId === p.machineId && last.to === p.from) group[group.length - 1] = { ...last, to: p.to };
+      else group.push(p);
+      covered += p.to - p.from;
+    }
+    const started = performance.now();
     const raw = await factsFromRawSpans(db, model, group);
-    group.forEach((span, i) => {
-      for (const r of raw[i]!) rows.push({ machineId: span.machineId, shift: r.shift, part: r.part, facts: r });
+    group.forEach((span, k) => {
+      for (const r of raw[k]!) rows.push({ machineId: span.machineId, shift: r.shift, part: r.part, facts: r });
     });
+    const took = performance.now() - started;
+    size = took < sliceTargetMs / 2 ? Math.min(sliceMax, size * 2) : took > sliceTargetMs * 2 ? Math.max(sliceMin, size / 2) : size;
   }
   const machines: Record<string, OeeBreakdown> = {};
   for (const id of machineIds) machines[id] = breakdown(rows.filter((r) => r.machineId === id));
