@@ -260,9 +260,13 @@ function buildCalendars(problem: ScheduleProblem, p: (number | null)[][], releas
   let days = Math.min(maxHorizonDays, Math.max(7, Math.ceil(latest / 1440) + 7));
   for (;;) {
     const toMs = problem.start + days * 86_400_000;
-    const cals = problem.machines.map(
-      (machine) => new WorkCalendar(machineWorkingIntervals(problem, machine, problem.start, toMs).map(([a, b]) => [(a - problem.start) / minute, (b - problem.start) / minute] as const)),
-    );
+    // the plant's shifts once, each machine's own shifts where it has them, minus its downtime
+    const plantShifts = shiftIntervals(problem.shifts, problem.timezone, problem.start, toMs);
+    const cals = problem.machines.map((machine) => {
+      const raw = machine.shifts ? shiftIntervals(machine.shifts, problem.timezone, problem.start, toMs) : plantShifts;
+      const working = subtract(raw, machine.downtime.map((d) => [d.from, d.to]));
+      return new WorkCalendar(working.map(([a, b]) => [(a - problem.start) / minute, (b - problem.start) / minute] as const));
+    });
     const enough = cals.every((cal, k) => need[k] === 0 || cal.capacity - cal.work(latest) >= need[k]!);
     if (enough || days >= maxHorizonDays) return cals;
     days = Math.min(maxHorizonDays, days * 2);

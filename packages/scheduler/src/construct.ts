@@ -74,14 +74,6 @@ export function atcs(sched: Schedule, jobs: readonly number[], k1: number, k2: n
   const meanP = cntP ? sumP / cntP : 1;
   const meanS = meanSetup(inst);
   const left = new Set(jobs);
-  const dueW = (j: number, k: number) => {
-    const cal = inst.calendars[k];
-    return cal ? cal.work(inst.due[j]!) : inst.due[j]!;
-  };
-  const relW = (j: number, k: number) => {
-    const cal = inst.calendars[k];
-    return cal ? cal.work(Math.max(0, inst.release[j]!)) : inst.release[j]!;
-  };
   const open = new Uint8Array(m);
   for (const j of jobs) for (const k of inst.eligible[j]!) open[k] = 1;
   while (left.size > 0) {
@@ -104,8 +96,8 @@ export function atcs(sched: Schedule, jobs: readonly number[], k1: number, k2: n
       if (Number.isNaN(p)) continue;
       const c = inst.cls[j]!;
       const s = last[k]! < 0 ? inst.setupFirst[k]![c]! : inst.setup[k]![last[k]! * inst.nCls + c]!;
-      const end = Math.max(x[k]! + s, relW(j, k)) + p;
-      const slack = Math.max(0, dueW(j, k) - end);
+      const end = Math.max(x[k]! + s, sched.relW[j * m + k]!) + p;
+      const slack = Math.max(0, sched.dueW[j * m + k]! - end);
       const idx =
         Math.log(inst.weight[j]! / p) - slack / (k1 * meanP) - (meanS > 0 ? s / (k2 * meanS) : 0);
       if (idx > bestIdx) {

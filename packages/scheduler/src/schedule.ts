@@ -28,8 +28,8 @@ export class Schedule {
   /** machine of each job, -1 while unassigned */
   readonly machineOf: Int32Array;
   /** release and due date on each machine's working-time axis, at [j * m + k] */
-  private readonly relW: Float64Array;
-  private readonly dueW: Float64Array;
+  readonly relW: Float64Array;
+  readonly dueW: Float64Array;
   private readonly additive: boolean;
   /** per machine, working time of the instance's freeFrom; and which jobs are in a head (exempt from it) */
   private readonly floorW: Float64Array;

@@ -4,7 +4,9 @@ import { buildPlan, type Plan } from './plan.js';
 import { parseProblem } from './problem.js';
 import { Search, type SearchOptions } from './search.js';
 
-export interface ScheduleOptions extends Pick<CompileOptions, 'dueWithoutCapacity'> {
+export interface ScheduleOptions {
+  /** a job whose machines have no working time before its due date: schedule() refuses by default, replan() warns */
+  dueWithoutCapacity?: CompileOptions['dueWithoutCapacity'];
   seed?: number;
   /** improvement budget in ms (default 2,000); the first feasible plan is always built */
   timeLimitMs?: number;
@@ -37,7 +39,8 @@ export function replan(input: unknown, previous: Plan, opts: ScheduleOptions = {
     const ids = mp.jobs.filter((pj) => pj.setupStart < windowEnd && present.has(pj.jobId) && !present.get(pj.jobId)!.running).map((pj) => pj.jobId);
     if (ids.length) frozen.set(mp.machineId, ids);
   }
-  const compiled = compileProblem(problem, { frozen, ...(opts.dueWithoutCapacity ? { dueWithoutCapacity: opts.dueWithoutCapacity } : {}) });
+  // an event (a fault) can take the last working time before a due date: a re-plan must still answer
+  const compiled = compileProblem(problem, { frozen, dueWithoutCapacity: opts.dueWithoutCapacity ?? 'warning' });
   const jobIndex = new Map(compiled.jobIds.map((id, j) => [id, j]));
   const machineIndex = new Map(compiled.machineIds.map((id, k) => [id, k]));
   const initial: number[][] = compiled.machineIds.map(() => []);
