@@ -34,7 +34,7 @@ const cyl = (at: PartSpec['at'], size: PartSpec['size'], shade: Shade, axis?: 'x
 });
 
 /** stack light on a corner: the state's tone at a glance from anywhere in the hall */
-const beacon = (x: number, z: number): PartSpec => cyl([x, 0.97, z], [0.05, 0.08, 0.05], 'signal');
+const beacon = (x: number, z: number): PartSpec => cyl([x, 0.955, z], [0.05, 0.07, 0.05], 'signal');
 
 export const shapes: Record<MachineKind, readonly PartSpec[]> = {
   press: [

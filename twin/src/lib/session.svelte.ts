@@ -65,6 +65,15 @@ export class Session {
     }
   }
 
+  /**
+   * An andon screen reloaded after its device sign-in: the token left the URL, the long-lived device
+   * cookie is all there is, and the edge andon server has no /auth/me. A successful read of the plant
+   * with that cookie is the proof; the screen is a viewer.
+   */
+  resumeDevice(): void {
+    this.accept({ username: '', role: 'viewer', kind: 'device', expiresAt: 0 });
+  }
+
   async logout(): Promise<void> {
     try {
       await this.calls.logout();

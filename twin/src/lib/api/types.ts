@@ -21,6 +21,7 @@ export type {
   DeviceLoginAnswer,
   Freshness,
   JobDto,
+  LiveJobEvent,
   LiveMachineEvent,
   LivePlantEvent,
   LiveSnapshot,

@@ -25,6 +25,8 @@ export const reconnectOptions = {
 
 /** When the server refuses the handshake (session gone) socket.io stops retrying: we retry after this. */
 const refusedRetryMs = 5000;
+/** ... and when the server ends the socket itself (it is shutting down): back soon, try again soon. */
+const serverEndedRetryMs = 1000;
 
 export class LiveConnection {
   status = $state<LiveStatus>('idle');
@@ -60,13 +62,17 @@ export class LiveConnection {
     const s = this.factory({ ...reconnectOptions, path: '/socket.io', withCredentials: true, transports: ['websocket', 'polling'], tryAllTransports: true });
     this.socket = s;
     s.on('connect', () => void this.connected(s));
-    s.on('disconnect', () => this.lost());
+    s.on('disconnect', () => {
+      this.lost();
+      // a server that ends the socket itself (shutdown, restart) is not retried by socket.io: we do
+      if (!s.active) this.scheduleRetry(serverEndedRetryMs);
+    });
     s.on('connect_error', (err: Error) => {
       this.lost();
       // a refusal by the server's middleware ends socket.io's own retries: keep trying, slower
       if (!s.active) {
         this.onRefused?.(err.message);
-        this.scheduleRetry();
+        this.scheduleRetry(refusedRetryMs);
       }
     });
     for (const event of this.handlers.keys()) this.bind(event);
@@ -144,12 +150,12 @@ export class LiveConnection {
     this.status = 'down';
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(ms: number): void {
     if (this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = null;
       if (this.socket && !this.socket.connected) this.socket.connect();
-    }, refusedRetryMs);
+    }, ms);
   }
 
   // the browser knows at once when the network is gone; the socket would only notice at its next ping

@@ -50,13 +50,17 @@ export class PlantLive {
     private readonly fetchMachines: () => Promise<MachineListItem[]> = api.machines,
   ) {}
 
-  /** Subscribes to the hub and registers the resync; returns the function that undoes both. */
-  attach(): () => void {
+  /**
+   * Subscribes to the hub and, with `rest`, registers a GET /machines on every (re)connect; returns the
+   * function that undoes both. Without `rest` (the andon screen, which the edge serves without that
+   * route) the snapshot the hub sends on every connect is the resynchronisation.
+   */
+  attach(opts: { rest: boolean } = { rest: true }): () => void {
     const offs = [
       this.conn.on<LiveSnapshot>('snapshot', (s) => this.applySnapshot(s)),
       this.conn.on<LivePlantEvent>('plant', (e) => this.applyPlantEvent(e)),
       this.conn.on<AlarmAckEvent>('alarmAck', (e) => this.applyAck(e)),
-      this.conn.onResync(() => this.resync()),
+      ...(opts.rest ? [this.conn.onResync(() => this.resync())] : []),
     ];
     return () => offs.forEach((off) => off());
   }
