@@ -77,7 +77,8 @@ export async function startSimTarget(o: { seed: number; speed: number; portOffse
 /** The real machines of a site file. Refuses a file that still has the example's placeholders. */
 export function siteTarget(siteFile: string, plantFile = defaultPlantFile): Target {
   const text = readFileSync(siteFile, 'utf8');
-  const left = [...new Set(text.match(/REPLACE-ME[\w.-]*/gi) ?? [])];
+  const values = text.split('\n').map((l) => l.replace(/(^|\s)#.*$/, '')).join('\n'); // comments may name the placeholders
+  const left = [...new Set(values.match(/REPLACE-ME[\w.-]*/gi) ?? [])];
   if (left.length) throw new Error(`${siteFile} still has placeholders: ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', ...' : ''} (fill in the plant's addresses first)`);
   const site = parseSite(readYaml(siteFile, text), siteFile);
   return {
