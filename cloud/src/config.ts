@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { ConfigError, portFromEnv, readEnv } from '@plant-twin/runtime';
+import { bindHostFromEnv, ConfigError, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { defaultPlantFile, loadPlant, type Plant } from '@plant-twin/plant-model';
 import { edgeCredentialsSchema } from './auth/edge-auth.js';
 import { defaultQueryBounds, type QueryBounds } from './bounds.js';
@@ -34,7 +34,7 @@ export interface CloudConfig {
 
 const envSchema = z.object({
   CLOUD_PORT: portFromEnv.default(8080),
-  CLOUD_HOST: z.string().default('0.0.0.0'),
+  BIND_HOST: bindHostFromEnv,
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   CLOUD_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
   CLOUD_DATA_DIR: z.string().default('.data/cloud'),
@@ -87,7 +87,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CloudConfig
   if (problems.length || !e) throw new ConfigError(problems);
   return {
     port: e.CLOUD_PORT,
-    host: e.CLOUD_HOST,
+    host: e.BIND_HOST,
     plant: loadPlant(e.PLANT_FILE, e.SITE_FILE),
     databaseUrl: e.DATABASE_URL,
     dbSchema: e.CLOUD_DB_SCHEMA,

@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { startEdgeBroker } from './broker.js';
 
+// the contract's maxMqttPacketBytes (this package does not depend on the contracts)
+const open = { host: '127.0.0.1', auth: 'anonymous', maxPacketBytes: 65 * 1024 } as const;
+
 describe('edge broker', () => {
   it('delivers QoS 1 messages in order between MQTT 3.1.1 clients and closes cleanly', async () => {
-    const broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+    const broker = await startEdgeBroker({ port: 0, ...open });
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const sub = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: 'sub' });
     const got: number[] = [];
@@ -32,7 +35,7 @@ describe('edge broker durable sessions', () => {
   };
 
   it('queues for the durable session from the start, before its client ever connected', async () => {
-    const broker = await startEdgeBroker({ port: 0, host: '127.0.0.1', durableSessions });
+    const broker = await startEdgeBroker({ port: 0, ...open, durableSessions });
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const pub = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: 'pod' });
     for (let i = 0; i < 50; i++) await pub.publishAsync('t/x', `early ${i}`, { qos: 1 });
@@ -48,7 +51,7 @@ describe('edge broker durable sessions', () => {
   });
 
   it('close() disconnects the producers first and lets the durable client take everything it acknowledged to them', async () => {
-    const broker = await startEdgeBroker({ port: 0, host: '127.0.0.1', durableSessions });
+    const broker = await startEdgeBroker({ port: 0, ...open, durableSessions });
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const { sub, got } = await collect(url);
     // a slow consumer: the broker holds a backlog for it when it is told to stop

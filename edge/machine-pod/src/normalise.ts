@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { TagValue } from '@plant-twin/contracts';
+import { maxStringValueChars, type TagValue } from '@plant-twin/contracts';
 import { machineStates, type Machine, type MachineState, type Tag, type TagRole } from '@plant-twin/plant-model';
 import type { Logger } from '@plant-twin/runtime';
 import { counterDelta, unsigned32 } from './counters.js';
@@ -130,11 +130,12 @@ export class Normaliser {
     return { ...(this.jobId ? { jobId: this.jobId.slice(0, 32) } : {}), ...(this.partNumber ? { partNumber: this.partNumber.slice(0, 24) } : {}) };
   }
 
-  /** A value made safe for the contract: non-finite numbers and odd types become null with quality bad. */
+  /** A value made safe for the contract: non-finite numbers and odd types become null with quality bad, long strings are cut. */
   private clean(v: TagValue, ts: number): TagValue {
     const ok = v.value === null || typeof v.value === 'boolean' || typeof v.value === 'string' || (typeof v.value === 'number' && Number.isFinite(v.value));
     if (!ok) this.o.metrics.badValues.inc(this.o.metrics.labels);
-    return { name: v.name.slice(0, 48), value: ok ? v.value : null, quality: ok ? v.quality : 'bad', ts: Math.max(0, Math.round(ts)) };
+    const value = !ok ? null : typeof v.value === 'string' ? v.value.slice(0, maxStringValueChars) : v.value;
+    return { name: v.name.slice(0, 48), value, quality: ok ? v.quality : 'bad', ts: Math.max(0, Math.round(ts)) };
   }
 
   private values(values: TagValue[], out: MessageBody[]): boolean {

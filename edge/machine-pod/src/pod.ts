@@ -9,6 +9,7 @@ import type { FileDriverOptions } from './drivers/file/driver.js';
 import type { SqlDriverOptions } from './drivers/sql/driver.js';
 import type { S7DriverOptions } from './drivers/s7/driver.js';
 import type { DriverContext, MachineDriver, MachineEvent } from './drivers/types.js';
+import { ClockGuard, type ClockGuardOptions } from './clock-guard.js';
 import { JobAgent } from './jobs/agent.js';
 import { addJobAgentRoutes } from './jobs/api.js';
 import { createPodMetrics } from './metrics.js';
@@ -20,6 +21,9 @@ export interface PodConfig {
   plant: Plant;
   machineId: string;
   mqttUrl: string;
+  /** the broker's credentials of this pod (MQTT_USERNAME / MQTT_PASSWORD) */
+  mqttUsername?: string;
+  mqttPassword?: string;
   /** bearer token of the job agent API */
   apiToken: string;
   stateDir: string;
@@ -35,6 +39,12 @@ export interface PodConfig {
   refreshMs?: number;
   /** bound of the outgoing queue (messages) */
   maxQueueBytes?: number;
+  /**
+   * How far the machine's clock may be from the pod's (ClockGuard; main.ts always sets it, from
+   * POD_CLOCK_*). Unset: the machine's times go out as they are (in-process tests that run a
+   * simulated plant at their own speed).
+   */
+  clock?: Pick<ClockGuardOptions, 'scale' | 'origin' | 'maxSkewS' | 'maxAgeH'>;
   file?: FileDriverOptions;
   sql?: SqlDriverOptions;
   s7?: S7DriverOptions;
@@ -54,6 +64,11 @@ export interface MachinePod {
   agent: JobAgent;
   stop(): Promise<void>;
 }
+
+/** the machine's clock may be 5 minutes off (PLCs without time sync drift) ... */
+export const defaultMaxSkewS = 300;
+/** ... and a machine that reports history may report a week back (rows and files written while the pod was away) */
+export const defaultMaxAgeH = 168;
 
 async function createDriver(ctx: DriverContext, cfg: PodConfig): Promise<MachineDriver> {
   // drivers are loaded on demand so a pod only pays (in RSS) for its own interface
@@ -90,11 +105,20 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   const metrics = createPodMetrics(service.registry, machine.id);
 
   publisher = new Publisher({
-    url: cfg.mqttUrl, machineId: machine.id, areaId: machine.area, plantId: cfg.topicPlantId ?? cfg.plant.plant.id,
+    url: cfg.mqttUrl, username: cfg.mqttUsername, password: cfg.mqttPassword, machineId: machine.id, areaId: machine.area, plantId: cfg.topicPlantId ?? cfg.plant.plant.id,
     bootId, stateDir: cfg.stateDir, log, metrics, maxQueueBytes: cfg.maxQueueBytes, machineConnected,
   });
   const pub = publisher;
   const normaliser = new Normaliser({ machine, stateDir: cfg.stateDir, log, metrics, refreshMs: cfg.refreshMs, machineNow: () => pub.machineNow() });
+  const guard = cfg.clock && new ClockGuard({
+    ...cfg.clock,
+    // the S7 clock tag is read as it is now; SQL rows and result files may come from the past
+    live: machine.interface.type === 's7',
+    onChange: (wrong, skewMs) =>
+      wrong
+        ? log.warn({ skewS: Math.round(skewMs / 1000) }, "the machine's clock is beyond the bound: its messages are stamped with the pod's time (clock: pod)")
+        : log.info({ skewS: Math.round(skewMs / 1000) }, "the machine's clock is within the bound again"),
+  });
 
   const publishJob = (job: AgentJob, event: JobEvent) => {
     void pub.publish({ kind: 'job', ts: pub.machineNow(), jobId: job.jobId, event, partNumber: job.partNumber, quantity: job.quantity, good: job.good, scrap: job.scrap, ...(job.message ? { message: job.message.slice(0, 200) } : {}) }, { durable: true }).catch(() => undefined);
@@ -103,7 +127,13 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   const ctx: DriverContext = {
     machine, stateDir: cfg.stateDir, log, metrics,
     emit: async (events: MachineEvent[], opts) => {
-      const bodies = normaliser.normalise(events);
+      const bodies = normaliser.normalise(events).map((b) => {
+        if (!guard) return b;
+        const stamped = guard.stamp(b);
+        if (stamped !== b) metrics.clockRestamped.inc(metrics.labels);
+        metrics.clockSkew.set(metrics.labels, guard.skewMs / 1000);
+        return stamped;
+      });
       const acked = Promise.all(bodies.map((b) => pub.publish(b, opts)));
       if (opts.durable) {
         // journaled, so accepted now: waiting for the broker here would hold every poll's values in
@@ -145,7 +175,7 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
     fence.onLost(() => void driver!.stop().finally(() => process.exit(1)));
   }
   await driver.start();
-  const server: Server = await service.listen(cfg.port ?? 0, cfg.host ?? '0.0.0.0');
+  const server: Server = await service.listen(cfg.port ?? 0, cfg.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
   log.info({ port, interface: machine.interface.type }, 'machine pod started');
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { contractVersion, lastWillSeq, machineTopic, messageId, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
+import { contractVersion, lastWillSeq, machineTopic, maxMessageBytes, messageId, type MachineMessage, type MessageKind, type PodMessage } from '@plant-twin/contracts';
 import { QosPublisher } from '@plant-twin/mqtt-link';
 import type { Logger } from '@plant-twin/runtime';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -15,6 +15,9 @@ export type MessageBody = DistributiveOmit<MachineMessage, 'v' | 'id' | 'machine
 
 export interface PublisherOptions {
   url: string;
+  /** the broker's credentials of this pod; its client id is then the user name (the edge brokers insist) */
+  username?: string;
+  password?: string;
   machineId: string;
   areaId: string;
   plantId: string;
@@ -68,7 +71,8 @@ export class Publisher {
     const will: PodMessage = { ...this.envelope(lastWillSeq), kind: 'pod', ts: Date.now(), status: 'offline', machineConnected: false };
     const client = new QosPublisher({
       url: this.o.url,
-      clientId: `pod-${this.o.machineId}-${this.o.bootId}`,
+      clientId: this.o.username ?? `pod-${this.o.machineId}-${this.o.bootId}`,
+      ...(this.o.username !== undefined ? { username: this.o.username, password: this.o.password } : {}),
       will: { topic: this.topic('pod'), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
       log: this.o.log,
       onConnect: () => {
@@ -113,13 +117,30 @@ export class Publisher {
       this.o.metrics.dropped.inc(this.o.metrics.labels);
       return Promise.resolve();
     }
-    const message = { ...this.envelope(this.seq++), ...body } as MachineMessage;
+    const payload = JSON.stringify({ ...this.envelope(this.seq), ...body } as MachineMessage);
+    if (Buffer.byteLength(payload) > maxMessageBytes) return this.publishTooLarge(body, opts);
+    this.seq++;
     return new Promise<void>((resolve, reject) => {
-      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, kind: body.kind, payload: JSON.stringify(message), durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
+      const entry: OutboxEntry = { topic: this.topic(body.kind), retain: opts.retain ?? false, kind: body.kind, payload, durable: opts.durable, waiters: [{ resolve, reject }], inflight: false };
       this.outbox.push(entry);
       this.updateDepth();
       this.pump();
     });
+  }
+
+  /**
+   * A message above the contract's bound, which the brokers would refuse (and refuse again after
+   * every reconnect): a sample goes out as several, anything else (the contract bounds every other
+   * kind far below it) is dropped and counted.
+   */
+  private publishTooLarge(body: MessageBody, opts: { durable: boolean; retain?: boolean }): Promise<void> {
+    if (body.kind === 'sample' && body.values.length > 1) {
+      const half = Math.ceil(body.values.length / 2);
+      return Promise.all([this.publish({ ...body, values: body.values.slice(0, half) }, opts), this.publish({ ...body, values: body.values.slice(half) }, opts)]).then(() => undefined);
+    }
+    this.o.metrics.dropped.inc(this.o.metrics.labels);
+    this.o.log.error({ kind: body.kind, maxMessageBytes }, 'message larger than the contract allows: dropped');
+    return Promise.resolve();
   }
 
   private envelope(seq: number) {

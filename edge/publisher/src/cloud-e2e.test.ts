@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type CloudConfig, type RunningCloud } from '@plant-twin/cloud';
 import type { SampleMessage } from '@plant-twin/contracts';
 import { testPostgresUrl } from '@plant-twin/db';
-import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
+import { startOpenBroker } from './testing/open-broker.js';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
 import { spawnPublisher, testPublisherEnv, type PublisherProcess } from './testing/child.js';
@@ -21,7 +21,7 @@ const token = randomBytes(18).toString('base64url');
 const schema = `pub_e2e_${randomBytes(5).toString('hex')}`;
 
 let dir: string;
-let broker: EdgeBroker;
+let broker: Awaited<ReturnType<typeof startOpenBroker>>;
 let cloud: RunningCloud | null = null;
 let cloudConfig: CloudConfig;
 /** the publisher reaches the cloud through it, so a restarted cloud may listen on a new port */
@@ -32,7 +32,7 @@ const log = createLogger('cloud-e2e').child({}, { level: 'warn' });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'publisher-cloud-'));
-  broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+  broker = await startOpenBroker();
   const tls = await selfSignedTls();
   await writeFile(join(dir, 'ca.pem'), tls.cert);
   cloudConfig = {

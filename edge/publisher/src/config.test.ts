@@ -9,6 +9,14 @@ describe('publisher configuration from the environment', () => {
     const c = publisherConfigFromEnv({ ...base, BUFFER_MAX_MB: '2', MQTT_URL: 'mqtt://broker:1883' });
     expect(c).toMatchObject({ plantId: 'plant1', edgeId: 'edge-1', edgeToken: 'secret', bufferMaxBytes: 2 * 1024 * 1024, mqttUrl: 'mqtt://broker:1883', port: 12200 });
     expect(c.machineIds).toHaveLength(11);
+    expect(c.host).toBe('127.0.0.1');
+    expect(publisherConfigFromEnv({ ...base, BIND_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  it('takes the broker credentials as a user name and a secret password, never without the password', () => {
+    const c = publisherConfigFromEnv({ ...base, MQTT_USERNAME: 'publisher-edge-1', MQTT_PASSWORD: 'mqtt secret' });
+    expect(c).toMatchObject({ mqttUsername: 'publisher-edge-1', mqttPassword: 'mqtt secret' });
+    expect(() => publisherConfigFromEnv({ ...base, MQTT_USERNAME: 'publisher-edge-1' })).toThrow(/MQTT_PASSWORD: secret not set/);
   });
 
   it('refuses clear-text HTTP to anything but localhost, naming the variable', () => {

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { loadPlant } from '@plant-twin/plant-model';
-import { portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
+import { bindHostFromEnv, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
 import { checkCloudUrl } from './cloud-client.js';
 import type { PublisherConfig } from './publisher.js';
 
 const envSchema = z.object({
   MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1883'),
+  /** the broker's user name for the publisher (its password: MQTT_PASSWORD) */
+  MQTT_USERNAME: z.string().min(1).max(64).optional(),
+  BIND_HOST: bindHostFromEnv,
   PLANT_FILE: z.string().min(1).optional(),
   SITE_FILE: z.string().min(1).optional(),
   CLOUD_URL: z
@@ -41,6 +44,7 @@ export function publisherConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pu
   const plant = loadPlant(e.PLANT_FILE, e.SITE_FILE);
   return {
     mqttUrl: e.MQTT_URL,
+    ...(e.MQTT_USERNAME !== undefined ? { mqttUsername: e.MQTT_USERNAME, mqttPassword: requireSecret('MQTT_PASSWORD', env) } : {}),
     plantId: plant.plant.id,
     machineIds: plant.machines.map((m) => m.id),
     cloudUrl: e.CLOUD_URL,
@@ -51,6 +55,7 @@ export function publisherConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Pu
     bufferMaxBytes: Math.round(e.BUFFER_MAX_MB * 1024 * 1024),
     bufferAlarmRatio: e.BUFFER_ALARM_PCT / 100,
     port: e.PUB_PORT,
+    host: e.BIND_HOST,
     clientId: e.MQTT_CLIENT_ID,
     mqttCa: e.MQTT_CA_FILE ? readFileSync(e.MQTT_CA_FILE) : undefined,
     commitIntervalMs: e.COMMIT_INTERVAL_MS,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
+import { startOpenBroker } from './testing/open-broker.js';
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
 import { spawnPublisher, testPublisherEnv, type PublisherProcess } from './testing/child.js';
 import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
@@ -15,7 +15,7 @@ const edgeId = 'edge-e2e';
 const token = 'e2e-secret-token';
 
 let dir: string;
-let broker: EdgeBroker;
+let broker: Awaited<ReturnType<typeof startOpenBroker>>;
 /** publisher and producer reach the broker through it, so a restarted broker may listen on a new port */
 let brokerLink: TcpProxy;
 let cloud: IngestDouble;
@@ -24,7 +24,7 @@ const children: PublisherProcess[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'publisher-e2e-'));
-  broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+  broker = await startOpenBroker();
   brokerLink = await startTcpProxy({ host: '127.0.0.1', port: broker.port });
   cloud = await startIngestDouble({ credentials: { [edgeId]: token } });
   await writeFile(join(dir, 'cloud-ca.pem'), cloud.ca!);
@@ -98,7 +98,7 @@ describe('publisher program (node dist/main.js) through outages, SIGKILL and a b
     await expect.poll(() => cloud.messages(edgeId).length, { timeout: 20_000 }).toBe(producer.produced.length);
     await broker.close();
     await sleep(300);
-    broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+    broker = await startOpenBroker();
     brokerLink.retarget(broker.port);
     await sleep(500);
     await expect.poll(() => pub.ready(), { timeout: 15_000 }).toBe(true);

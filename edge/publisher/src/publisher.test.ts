@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEdgeBroker, type EdgeBroker } from '@plant-twin/edge-broker';
+import { startOpenBroker } from './testing/open-broker.js';
 import { machineTopic } from '@plant-twin/contracts';
 import { encodeRecord } from './segment-log.js';
 import { startPublisher, type Publisher, type PublisherConfig } from './publisher.js';
@@ -19,13 +19,13 @@ const edgeId = 'edge-test';
 const token = 'test-token-123';
 
 let dir: string;
-let broker: EdgeBroker;
+let broker: Awaited<ReturnType<typeof startOpenBroker>>;
 let cloud: IngestDouble;
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'publisher-'));
-  broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+  broker = await startOpenBroker();
   cloud = await startIngestDouble({ credentials: { [edgeId]: token } });
 });
 afterEach(async () => {

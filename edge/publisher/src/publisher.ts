@@ -16,6 +16,9 @@ export interface PublisherConfig {
   mqttUrl: string;
   /** PEM to trust for an mqtts:// broker */
   mqttCa?: string | Buffer;
+  /** the broker's credentials of the publisher (its client id must be the user name on the edge brokers) */
+  mqttUsername?: string;
+  mqttPassword?: string;
   plantId: string;
   /** machine ids of the plant: messages of any other machine are dead-lettered */
   machineIds: readonly string[];
@@ -228,6 +231,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     clientId: config.clientId ?? publisherClientId(config.edgeId),
     filter: plantFilter(config.plantId),
     ca: config.mqttCa,
+    ...(config.mqttUsername !== undefined ? { username: config.mqttUsername, password: config.mqttPassword } : {}),
     log: logger,
     onMessage,
   });
@@ -313,7 +317,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
       },
     });
     finish();
-    server = await listen(app, config.port, config.host ?? '0.0.0.0');
+    server = await listen(app, config.port, config.host ?? '127.0.0.1');
   }
 
   subscriber.start();

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEdgeBroker } from '@plant-twin/edge-broker';
+import { startOpenBroker } from './testing/open-broker.js';
 import { createLogger, selfSignedTls } from '@plant-twin/runtime';
 import { BrokerSubscriber } from './subscriber.js';
 
@@ -22,7 +22,7 @@ function subscriber(url: string, got: { payload: string; release: () => void }[]
 
 describe('BrokerSubscriber', () => {
   it('sends a PUBACK only when released: an unreleased message comes again on the next connection', async () => {
-    const broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+    const broker = await startOpenBroker();
     cleanups.push(() => broker.close());
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const got: { payload: string; release: () => void }[] = [];

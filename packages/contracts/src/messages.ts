@@ -14,6 +14,28 @@ export type Quality = (typeof qualities)[number];
 const machineId = z.string().regex(/^[A-Z]{2,4}-\d{2}$/);
 const epochMs = z.number().int().min(0);
 
+/**
+ * Whose clock `ts` is. Absent (every v1 producer before this field) or `machine`: the machine's own
+ * (PLC clock, SQL row time, result file time). `pod`: the machine's clock was off by more than the
+ * pod's bound (a PLC whose clock battery died says 1970; one set an hour ahead), so the pod stamped
+ * the message with its own time and keeps what the machine said in `machineTs`: show it as
+ * "time from the edge, machine clock wrong".
+ */
+export const clockSources = ['machine', 'pod'] as const;
+export type ClockSource = (typeof clockSources)[number];
+
+/**
+ * Largest machine message (its JSON text, bytes) a pod publishes; the edge brokers refuse larger
+ * packets (maxMqttPacketBytes). The largest legitimate message is a full-refresh sample of every
+ * sample tag of a machine: ~4 KB for the plant's largest tag map (IMM, 48 tags), ~370 bytes per value
+ * at worst (48-character name, 254-character S7 string). 64 KiB holds more than 170 such values; a pod
+ * splits a sample beyond it into several messages and cuts string values at maxStringValueChars.
+ */
+export const maxMessageBytes = 64 * 1024;
+export const maxStringValueChars = 1024;
+/** the broker's bound on one MQTT packet: a message plus its topic and headers */
+export const maxMqttPacketBytes = maxMessageBytes + 1024;
+
 const envelope = {
   v: z.literal(contractVersion),
   /** unique per message: `${machineId}/${podBootId}/${seq}`; the cloud deduplicates on it */
@@ -23,6 +45,10 @@ const envelope = {
   ts: epochMs,
   /** per-pod-boot sequence number, strictly increasing */
   seq: z.number().int().min(0),
+  /** whose clock `ts` is (absent: the machine's), see clockSources */
+  clock: z.enum(clockSources).optional(),
+  /** with clock `pod`: the time the machine said, ms since epoch (negative: before 1970) */
+  machineTs: z.number().int().optional(),
 };
 
 export const tagValueSchema = z.strictObject({

@@ -24,6 +24,11 @@ export function parseTopic(topic: string): TopicParts | null {
   return { plantId, areaId, machineId, kind };
 }
 
+/** Every topic of one machine: what its pod may publish on (the brokers' ACL). */
+export function machineFilter(p: Omit<TopicParts, 'kind'>): string {
+  return `${topicRoot}/${p.plantId}/${p.areaId}/${p.machineId}/+`;
+}
+
 /** Subscription filter for every machine message of a plant. */
 export function plantFilter(plantId: string): string {
   return `${topicRoot}/${plantId}/+/+/+`;

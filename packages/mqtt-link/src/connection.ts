@@ -16,9 +16,12 @@ export interface MqttWill {
 
 /** Where and as whom a client connects: what every user of a connection passes through. */
 export interface MqttEndpoint {
-  /** mqtt:// or mqtts:// (user and password may be in the URL) */
+  /** mqtt:// or mqtts:// */
   url: string;
   clientId: string;
+  /** the broker's credentials for this client (MQTT 3.1.1 CONNECT user name and password) */
+  username?: string;
+  password?: string;
   keepaliveS?: number;
   /** CA to trust for mqtts (default: the system's) */
   ca?: string | Buffer;
@@ -40,6 +43,15 @@ export interface MqttConnectionOptions extends MqttEndpoint {
   onDown(wasUp: boolean): void;
 }
 
+/** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3) */
+const connackReasons: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'client id rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorised',
+};
+
 /**
  * One MQTT 3.1.1 client connection that keeps itself up: CONNECT / CONNACK, keepalive pings, a connect
  * timeout, reconnection with backoff and jitter. Each connection has a generation, so an answer meant
@@ -60,6 +72,8 @@ export class MqttConnection {
   constructor(private readonly o: MqttConnectionOptions) {
     this.url = new URL(o.url);
     if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:'].includes(this.url.protocol)) throw new Error(`MQTT_URL: unsupported scheme ${this.url.protocol} (mqtt: or mqtts:)`);
+    // a password in a URL ends up in logs and process listings: credentials are options of their own
+    if (this.url.username || this.url.password) throw new Error('MQTT_URL: give the user name and password as options (MQTT_USERNAME, MQTT_PASSWORD), not in the URL');
   }
 
   get up(): boolean {
@@ -130,7 +144,7 @@ export class MqttConnection {
     this.timers.push(
       setTimeout(() => {
         if (gen === this.gen && !this.isUp) {
-          this.o.log.warn({ url: this.redactedUrl() }, 'mqtt connect timeout');
+          this.o.log.warn({ url: this.o.url }, 'mqtt connect timeout');
           socket.destroy();
         }
       }, this.o.connectTimeoutMs ?? 5_000),
@@ -138,7 +152,10 @@ export class MqttConnection {
     socket.on(secure ? 'secureConnect' : 'connect', () => {
       const keepalive = this.o.keepaliveS ?? 30;
       const connect: IConnectPacket = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: this.o.clean, clientId: this.o.clientId, keepalive };
-      if (this.url.username) Object.assign(connect, { username: decodeURIComponent(this.url.username), password: Buffer.from(decodeURIComponent(this.url.password)) });
+      if (this.o.username !== undefined) {
+        connect.username = this.o.username;
+        if (this.o.password !== undefined) connect.password = Buffer.from(this.o.password);
+      }
       if (this.o.will) connect.will = this.o.will;
       this.send(connect, gen);
       this.timers.push(
@@ -164,7 +181,7 @@ export class MqttConnection {
     if (gen !== this.gen) return;
     if (p.cmd === 'connack') {
       if (p.returnCode !== 0) {
-        this.o.log.error({ returnCode: p.returnCode }, 'mqtt broker refused the connection');
+        this.o.log.error({ returnCode: p.returnCode, reason: connackReasons[p.returnCode ?? 0] ?? 'unknown', username: this.o.username }, 'mqtt broker refused the connection');
         this.socket?.destroy();
         return;
       }
@@ -191,11 +208,5 @@ export class MqttConnection {
     this.o.onDown(wasUp);
     if (this.stopped) return;
     this.reconnectTimer = setTimeout(() => this.connect(), backoffDelay(++this.attempt, this.o.reconnect?.baseMs ?? 200, this.o.reconnect?.maxMs ?? 5_000));
-  }
-
-  private redactedUrl(): string {
-    const u = new URL(this.url);
-    if (u.password) u.password = '***';
-    return u.toString();
   }
 }

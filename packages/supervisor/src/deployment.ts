@@ -1,6 +1,7 @@
-import { plantFilter, publisherClientId } from '@plant-twin/contracts';
+import { machineFilter, machineTopic, maxMqttPacketBytes, plantFilter, publisherClientId } from '@plant-twin/contracts';
 import { posix } from 'node:path';
 import type { Plant } from '@plant-twin/plant-model';
+import { hashSecret } from '@plant-twin/runtime';
 
 /**
  * What each program of the plant gets: one function from plant model (+ site file) to the
@@ -58,6 +59,8 @@ export interface DeploymentOptions {
   tls?: { certFile: string; keyFile: string; caFile: string };
   /** extra env merged into every program (e.g. LOG_LEVEL) */
   common?: Record<string, string>;
+  /** address every program's listeners bind (BIND_HOST): default 127.0.0.1; 0.0.0.0 in Kubernetes */
+  bindHost?: string;
 }
 
 export const podName = (machineId: string) => `pod-${machineId.toLowerCase()}`;
@@ -83,17 +86,96 @@ export function programArgv(p: Program, root: string): string[] {
   return [...(p.nodeArgs ?? []), posix.join(root, p.dir, p.entry ?? 'dist/main.js')];
 }
 
+/** What an MQTT user may do on the edge broker (the broker's MQTT_ACL, Mosquitto's acl_file). */
+export interface MqttRights {
+  publish: string[];
+  retain: string[];
+  subscribe: string[];
+}
+
+export interface MqttUser {
+  /** user name, and the client id the brokers insist on */
+  username: string;
+  /** the program that connects as this user */
+  program: string;
+  /** secret key of its password */
+  passwordKey: string;
+  rights: MqttRights;
+}
+
+/** the read-only andon server on the edge (edge/andon): reads every machine topic */
+export const andonProgram = 'andon';
+const passwordKeyOf = (program: string) => `MQTT_PASSWORD_${program.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+
+/**
+ * Every MQTT user of the edge broker and its rights, from the plant model: a machine pod publishes
+ * only on its own machine's topics (retained only its pod status, as the contract does) and reads
+ * nothing; the data publisher (the durable session) and the andon server read every machine topic
+ * and publish nothing. Nobody else may connect.
+ */
+export function mqttUsers(plant: Plant): MqttUser[] {
+  const plantId = plant.plant.id;
+  const pods = plant.machines.map((m): MqttUser => {
+    const machine = { plantId, areaId: m.area, machineId: m.id };
+    const program = podName(m.id);
+    return { username: program, program, passwordKey: passwordKeyOf(program), rights: { publish: [machineFilter(machine)], retain: [machineTopic({ ...machine, kind: 'pod' })], subscribe: [] } };
+  });
+  const reader = (program: string, username: string): MqttUser => ({ username, program, passwordKey: passwordKeyOf(program), rights: { publish: [], retain: [], subscribe: [plantFilter(plantId)] } });
+  return [...pods, reader('publisher', publisherClientId(edgeIdOf(plant))), reader(andonProgram, andonProgram)];
+}
+
+/** Env of a program that connects to the edge broker as its MQTT user (URL and user name; the password from the Secret). */
+export function mqttClientEnv(plant: Plant, program: string, url: string): Pick<Program, 'env' | 'secretEnv'> {
+  const user = mqttUsers(plant).find((u) => u.program === program);
+  if (!user) throw new Error(`${program} has no MQTT user`);
+  return { env: { MQTT_URL: url, MQTT_USERNAME: user.username }, secretEnv: { MQTT_PASSWORD: user.passwordKey } };
+}
+
 /** Secret keys the deployment needs; generated locally, provided as a Kubernetes Secret on site. */
 export function secretKeys(plant: Plant): string[] {
   const sql = plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [m.interface.passwordEnv] : []));
-  return ['POD_API_TOKEN', 'JM_API_TOKEN', 'ERP_USER', 'ERP_PASSWORD', 'EDGE_TOKEN', 'EDGE_CREDENTIALS', 'SIM_CONTROL_TOKEN', ...new Set(sql)];
+  return [
+    'POD_API_TOKEN', 'JM_API_TOKEN', 'ERP_USER', 'ERP_PASSWORD', 'EDGE_TOKEN', 'EDGE_CREDENTIALS', 'SIM_CONTROL_TOKEN', 'METRICS_TOKEN', 'MQTT_CREDENTIALS',
+    ...mqttUsers(plant).map((u) => u.passwordKey),
+    ...new Set(sql),
+  ];
 }
+
+/**
+ * The secrets made from others: what the cloud and the broker hold instead of a token or password
+ * (scrypt hashes). Locally recomputed at every start; on site, made with the others
+ * (`npm run edge:secrets`).
+ */
+export async function derivedSecrets(plant: Plant, s: Record<string, string>): Promise<Record<string, string>> {
+  const need = (k: string) => {
+    const v = s[k];
+    if (!v) throw new Error(`secret ${k} is missing`);
+    return v;
+  };
+  const mqtt = await Promise.all(mqttUsers(plant).map(async (u) => [u.username, await hashSecret(need(u.passwordKey))] as const));
+  return {
+    EDGE_CREDENTIALS: JSON.stringify({ [edgeIdOf(plant)]: await hashSecret(need('EDGE_TOKEN')) }),
+    MQTT_CREDENTIALS: JSON.stringify(Object.fromEntries(mqtt)),
+  };
+}
+
+/** Secret keys whose values derivedSecrets makes (the others are random, or the site's own) */
+export const derivedSecretKeys = ['EDGE_CREDENTIALS', 'MQTT_CREDENTIALS'];
+
+/** A simulated plant's clock as the pods are told it (POD_CLOCK_ORIGIN): plant time at a wall time. */
+export const clockOrigin = (plantMs: number, wallMs: number) => `${new Date(plantMs).toISOString()} at ${new Date(wallMs).toISOString()}`;
 
 export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Program[] {
   const a = o.addressing;
   const url = (p: string) => `http://${a.host(p)}:${a.port(p, 'http')}`;
-  const files: Record<string, string> = { PLANT_FILE: o.plantFile, ...(o.siteFile ? { SITE_FILE: o.siteFile } : {}), ...o.common };
+  // every program binds BIND_HOST and guards its /metrics with METRICS_TOKEN
+  const base = { ...o.common, BIND_HOST: o.bindHost ?? '127.0.0.1' };
+  const baseSecrets = { METRICS_TOKEN: 'METRICS_TOKEN' };
+  const files: Record<string, string> = { PLANT_FILE: o.plantFile, ...(o.siteFile ? { SITE_FILE: o.siteFile } : {}), ...base };
   const mqttUrl = `mqtt://${a.host('broker')}:${a.port('broker', 'mqtt')}`;
+  // faster than real time, the plant's clock starts now unless told otherwise, and the pods know it
+  const simStart = o.simStart ?? (o.simulate && o.speed !== 1 ? Date.now() : undefined);
+  const podClock: Record<string, string> = simStart !== undefined ? { POD_CLOCK_ORIGIN: clockOrigin(simStart, Date.now()) } : {};
   const edgeId = edgeIdOf(plant);
   // the publisher's MQTT session exists in the broker from its start: what pods publish before the
   // publisher (re)connects, at first start or after a broker restart, waits for it
@@ -106,8 +188,8 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       name: 'simulators',
       role: 'simulators',
       dir: 'simulators/machine-sim',
-      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')), ...(o.simStart !== undefined ? { SIM_START: new Date(o.simStart).toISOString() } : {}) },
-      secretEnv: { ...sqlSecrets, SIM_CONTROL_TOKEN: 'SIM_CONTROL_TOKEN' },
+      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')), ...(simStart !== undefined ? { SIM_START: new Date(simStart).toISOString() } : {}) },
+      secretEnv: { ...baseSecrets, ...sqlSecrets, SIM_CONTROL_TOKEN: 'SIM_CONTROL_TOKEN' },
       httpPort: a.port('simulators', 'http'),
       tier: 'sim',
       after: [],
@@ -117,7 +199,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       role: 'erp-sim',
       dir: 'simulators/erp-sim',
       env: { ...files, ERP_PORT: String(a.port('erp-sim', 'http')), ERP_SEED: String(o.seed), ERP_SPEED: String(o.speed), ERP_DATA_DIR: a.dataDir('erp-sim') },
-      secretEnv: { ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
+      secretEnv: { ...baseSecrets, ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
       httpPort: a.port('erp-sim', 'http'),
       tier: 'sim',
       after: [],
@@ -128,8 +210,15 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
     name: 'broker',
     role: 'broker',
     dir: 'edge/broker',
-    env: { ...o.common, MQTT_PORT: String(a.port('broker', 'mqtt')), BROKER_HEALTH_PORT: String(a.port('broker', 'http')), MQTT_DURABLE_SESSIONS: JSON.stringify(publisherSession) },
-    secretEnv: {},
+    env: {
+      ...base,
+      MQTT_PORT: String(a.port('broker', 'mqtt')),
+      BROKER_HEALTH_PORT: String(a.port('broker', 'http')),
+      MQTT_DURABLE_SESSIONS: JSON.stringify(publisherSession),
+      MQTT_ACL: JSON.stringify(Object.fromEntries(mqttUsers(plant).map((u) => [u.username, u.rights]))),
+      MQTT_MAX_PACKET_BYTES: String(maxMqttPacketBytes),
+    },
+    secretEnv: { ...baseSecrets, MQTT_CREDENTIALS: 'MQTT_CREDENTIALS' },
     httpPort: a.port('broker', 'http'),
     tier: 'edge',
     after: [],
@@ -137,14 +226,15 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
 
   for (const m of plant.machines) {
     const name = podName(m.id);
+    const mqtt = mqttClientEnv(plant, name, mqttUrl);
     programs.push({
       name,
       role: 'machine-pod',
       dir: 'edge/machine-pod',
       entry: podEntry,
       nodeArgs: podNodeArgs,
-      env: { ...files, MACHINE_ID: m.id, POD_PORT: String(a.port(name, 'http')), MQTT_URL: mqttUrl, STATE_DIR: a.dataDir(name), ...podMallocEnv, ...(o.simulate && o.speed !== 1 ? { POD_TIME_SCALE: String(o.speed) } : {}) },
-      secretEnv: { POD_API_TOKEN: 'POD_API_TOKEN', ...(m.interface.type === 'sql' ? { [m.interface.passwordEnv]: m.interface.passwordEnv } : {}) },
+      env: { ...files, MACHINE_ID: m.id, POD_PORT: String(a.port(name, 'http')), ...mqtt.env, STATE_DIR: a.dataDir(name), ...podMallocEnv, ...(o.simulate && o.speed !== 1 ? { POD_TIME_SCALE: String(o.speed) } : {}), ...podClock },
+      secretEnv: { ...baseSecrets, ...mqtt.secretEnv, POD_API_TOKEN: 'POD_API_TOKEN', ...(m.interface.type === 'sql' ? { [m.interface.passwordEnv]: m.interface.passwordEnv } : {}) },
       httpPort: a.port(name, 'http'),
       preferredNode: m.preferredNode,
       tier: 'edge',
@@ -163,7 +253,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       ERP_URL: url('erp-sim'),
       POD_URLS: JSON.stringify(Object.fromEntries(plant.machines.map((m) => [m.id, url(podName(m.id))]))),
     },
-    secretEnv: { JM_API_TOKEN: 'JM_API_TOKEN', POD_API_TOKEN: 'POD_API_TOKEN', ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
+    secretEnv: { ...baseSecrets, JM_API_TOKEN: 'JM_API_TOKEN', POD_API_TOKEN: 'POD_API_TOKEN', ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
     httpPort: a.port('job-manager', 'http'),
     tier: 'edge',
     after: o.simulate ? ['erp-sim'] : [],
@@ -183,27 +273,28 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       // a simulated clock that starts elsewhere or runs fast stamps messages outside the real-time window the cloud accepts
       ...(o.simulate && (o.speed !== 1 || o.simStart !== undefined) ? { CLOUD_ACCEPT_PAST_DAYS: '3650', CLOUD_ACCEPT_FUTURE_S: String(3650 * 86_400) } : {}),
     },
-    secretEnv: { EDGE_CREDENTIALS: 'EDGE_CREDENTIALS' },
+    secretEnv: { ...baseSecrets, EDGE_CREDENTIALS: 'EDGE_CREDENTIALS' },
     httpPort: a.port('cloud', 'http'),
     https: !!o.tls,
     tier: 'cloud',
     after: [],
   });
 
+  const publisherMqtt = mqttClientEnv(plant, 'publisher', mqttUrl);
   programs.push({
     name: 'publisher',
     role: 'publisher',
     dir: 'edge/publisher',
     env: {
       ...files,
-      MQTT_URL: mqttUrl,
+      ...publisherMqtt.env,
       CLOUD_URL: `${cloudScheme}://${a.host('cloud')}:${a.port('cloud', 'http')}`,
       EDGE_ID: edgeId,
       BUFFER_DIR: a.dataDir('publisher'),
       PUB_PORT: String(a.port('publisher', 'http')),
       ...(o.tls ? { CLOUD_CA_FILE: o.tls.caFile } : {}),
     },
-    secretEnv: { EDGE_TOKEN: 'EDGE_TOKEN' },
+    secretEnv: { ...baseSecrets, ...publisherMqtt.secretEnv, EDGE_TOKEN: 'EDGE_TOKEN' },
     httpPort: a.port('publisher', 'http'),
     tier: 'edge',
     after: ['broker'],

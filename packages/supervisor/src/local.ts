@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Plant } from '@plant-twin/plant-model';
-import { hashSecret, selfSignedTls } from '@plant-twin/runtime';
-import { edgeIdOf, podName, secretKeys, type Addressing } from './deployment.js';
+import { parse, stringify } from 'yaml';
+import { localSiteFile, type Plant } from '@plant-twin/plant-model';
+import { selfSignedTls } from '@plant-twin/runtime';
+import { derivedSecrets, podName, secretKeys, type Addressing } from './deployment.js';
 
 /** Fixed local ports of the simulated plant (machine endpoints come from plant/sites/local.yaml). */
 export const localPorts = {
@@ -17,10 +18,16 @@ export const localPorts = {
   firstPod: 12001,
 } as const;
 
-export function localAddressing(plant: Plant, runDir: string, portOffset = 0): Addressing {
+/**
+ * Where the programs of a local plant reach each other: at the address they bind (`--host`), or at
+ * 127.0.0.1 when they bind every interface.
+ */
+export const reachableHost = (bindHost: string) => (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost);
+
+export function localAddressing(plant: Plant, runDir: string, portOffset = 0, bindHost = '127.0.0.1'): Addressing {
   const pods = new Map(plant.machines.map((m, i) => [podName(m.id), localPorts.firstPod + i]));
   return {
-    host: () => '127.0.0.1',
+    host: () => reachableHost(bindHost),
     port(program, kind) {
       if (program === 'broker') return portOffset + (kind === 'mqtt' ? localPorts.broker : localPorts.brokerHealth);
       const p = pods.get(program) ?? localPorts[program as keyof typeof localPorts];
@@ -29,6 +36,34 @@ export function localAddressing(plant: Plant, runDir: string, portOffset = 0): A
     },
     dataDir: (program) => join(runDir, 'data', program),
   };
+}
+
+/**
+ * The run directory, private to its user (0700): logs, data, secrets and keys below it are out of
+ * other users' reach whatever mode a program gives its files.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/**
+ * The site file of a local simulated plant run beside others (`--port-offset`) or on another
+ * address (`--host`): plant/sites/local.yaml with the machines' ports shifted, their host the
+ * programs' address and, when given, the file machines' shares under `shareRoot`.
+ */
+export function writeLocalSite(runDir: string, o: { portOffset: number; host: string; shareRoot?: string }): string {
+  const site = parse(readFileSync(localSiteFile, 'utf8'));
+  for (const [id, m] of Object.entries<Record<string, unknown>>(site.machines)) {
+    if (typeof m.port === 'number') m.port += o.portOffset;
+    if (typeof m.host === 'string') m.host = reachableHost(o.host);
+    if (m.share && o.shareRoot) m.share = join(o.shareRoot, id);
+    // relative shares resolve against the site file's folder: keep them where local.yaml puts them
+    else if (typeof m.share === 'string' && !m.share.startsWith('/')) m.share = join(localSiteFile, '..', m.share);
+  }
+  const file = join(runDir, 'site.yaml');
+  writeFileSync(file, stringify({ ...site, site: `${site.site}-run` }), { mode: 0o600 });
+  return file;
 }
 
 /**
@@ -41,12 +76,13 @@ export async function loadOrCreateLocalSecrets(
   derive: (s: Record<string, string>) => Promise<Record<string, string>> = async () => ({}),
 ): Promise<Record<string, string>> {
   const file = join(runDir, 'secrets.json');
-  mkdirSync(runDir, { recursive: true });
+  ensurePrivateDir(runDir);
   const existing: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const secrets = { ...existing };
   for (const k of keys) secrets[k] ??= k === 'ERP_USER' ? 'edge-sync' : randomBytes(18).toString('base64url');
   Object.assign(secrets, await derive(secrets));
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
   return secrets;
 }
 
@@ -55,7 +91,7 @@ export async function ensureLocalTls(runDir: string): Promise<{ certFile: string
   const dir = join(runDir, 'tls');
   const tls = { certFile: join(dir, 'cloud.crt'), keyFile: join(dir, 'cloud.key'), caFile: join(dir, 'cloud.crt') };
   if (!existsSync(tls.certFile)) {
-    mkdirSync(dir, { recursive: true });
+    ensurePrivateDir(dir);
     const pair = await selfSignedTls('localhost');
     writeFileSync(tls.keyFile, pair.key, { mode: 0o600 });
     writeFileSync(tls.certFile, pair.cert);
@@ -63,7 +99,7 @@ export async function ensureLocalTls(runDir: string): Promise<{ certFile: string
   return tls;
 }
 
-/** Every secret of the local plant, with the cloud's credential entry for the edge's token. */
+/** Every secret of the local plant, with the hashes the cloud and the broker hold (derivedSecrets). */
 export function loadOrCreatePlantSecrets(runDir: string, plant: Plant): Promise<Record<string, string>> {
-  return loadOrCreateLocalSecrets(runDir, secretKeys(plant), async (s) => ({ EDGE_CREDENTIALS: JSON.stringify({ [edgeIdOf(plant)]: await hashSecret(s.EDGE_TOKEN!) }) }));
+  return loadOrCreateLocalSecrets(runDir, secretKeys(plant), (s) => derivedSecrets(plant, s));
 }

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
 import { createLogger } from '@plant-twin/runtime';
 import { derivePlantDeployment, programArgv, type Program } from './deployment.js';
-import { ensureLocalTls, localAddressing, loadOrCreatePlantSecrets } from './local.js';
+import { ensureLocalTls, ensurePrivateDir, localAddressing, loadOrCreatePlantSecrets, reachableHost, writeLocalSite } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 const help = `npm start [-- options]   run the whole simulated plant on this machine
@@ -16,11 +17,16 @@ Options:
   --site <file>     site file (default plant/sites/local.yaml)
   --run-dir <dir>   state, logs and generated secrets (default .run)
   --fresh           delete the run directory first (new databases, new secrets)
+  --host <addr>     address every program listens on (default 127.0.0.1, this machine only;
+                    0.0.0.0 for every interface: the other machines of the network reach it)
+  --port-offset <n> add n to every port (a second plant beside this one; default 0)
   -h, --help        this text
 
 Everything runs as child processes (simulators, ERP simulator, edge broker, eleven machine pods,
 job manager, data publisher, cloud) with the environment Kubernetes would give them; logs go
-to <run-dir>/logs/<program>.log. Ctrl-C stops everything.`;
+to <run-dir>/logs/<program>.log (private to you, as is the whole run directory). Every listener,
+the MQTT broker included, wants credentials: they are generated into <run-dir>/secrets.json.
+Ctrl-C stops everything.`;
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +36,8 @@ const { values: args } = parseArgs({
     site: { type: 'string', default: localSiteFile },
     'run-dir': { type: 'string', default: join(repoRoot, '.run') },
     fresh: { type: 'boolean', default: false },
+    host: { type: 'string', default: '127.0.0.1' },
+    'port-offset': { type: 'string', default: '0' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -37,16 +45,29 @@ if (args.help) {
   console.log(help);
   process.exit(0);
 }
-const seed = Number(args.seed), speed = Number(args.speed);
+const seed = Number(args.seed), speed = Number(args.speed), portOffset = Number(args['port-offset']);
+const host = args.host;
 if (!Number.isInteger(seed) || !(speed > 0)) {
   console.error('--seed must be an integer and --speed a positive number');
+  process.exit(2);
+}
+if (!isIP(host)) {
+  console.error(`--host must be an IP address, e.g. 127.0.0.1 or 0.0.0.0 (got ${host})`);
+  process.exit(2);
+}
+// the highest local port is the cloud's 8443 + offset; the simulated machines start at 11102
+if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 40_000) {
+  console.error('--port-offset must be an integer from 0 to 40000');
   process.exit(2);
 }
 
 const log = createLogger('supervisor');
 const runDir = resolve(args['run-dir']);
 if (args.fresh) rmSync(runDir, { recursive: true, force: true });
-const plantFile = resolve(args.plant), siteFile = resolve(args.site);
+ensurePrivateDir(runDir);
+const plantFile = resolve(args.plant);
+// the simulated plant's own site file, moved to --host and --port-offset; any other site file is used as it is
+const siteFile = resolve(args.site) === localSiteFile ? writeLocalSite(runDir, { portOffset, host, shareRoot: join(runDir, 'shares') }) : resolve(args.site);
 const plant = loadPlant(plantFile, siteFile);
 
 const tls = await ensureLocalTls(runDir);
@@ -55,7 +76,8 @@ const secrets = await loadOrCreatePlantSecrets(runDir, plant);
 const programs = derivePlantDeployment(plant, {
   plantFile,
   siteFile,
-  addressing: localAddressing(plant, runDir),
+  addressing: localAddressing(plant, runDir, portOffset, host),
+  bindHost: host,
   seed,
   speed,
   simulate: true,
@@ -70,7 +92,7 @@ for (const p of programs) {
   }
 }
 
-const sup = new ProcessSupervisor({ repoRoot, logDir: join(runDir, 'logs'), secrets, log, ca: readFileSync(tls.caFile, 'utf8') });
+const sup = new ProcessSupervisor({ repoRoot, logDir: join(runDir, 'logs'), secrets, log, ca: readFileSync(tls.caFile, 'utf8'), host: reachableHost(host) });
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
@@ -100,14 +122,15 @@ const launch = (p: Program): Promise<boolean> => {
 const ready = await Promise.all(programs.map(launch));
 if (stopping) process.exit(0);
 
-const url = (p: Program) => (p.httpPort ? `${p.https ? 'https' : 'http'}://127.0.0.1:${p.httpPort}` : '');
+const urlHost = isIP(reachableHost(host)) === 6 ? `[${reachableHost(host)}]` : reachableHost(host);
+const url = (p: Program) => (p.httpPort ? `${p.https ? 'https' : 'http'}://${urlHost}:${p.httpPort}` : '');
 console.log('');
 console.log('program            ready  url');
 programs.forEach((p, i) => console.log(`${p.name.padEnd(18)} ${(ready[i] ? 'yes' : 'NO').padEnd(6)} ${url(p)}`));
 const pwFile = programs.find((p) => p.role === 'cloud')!.env.CLOUD_ADMIN_PASSWORD_FILE!;
 if (existsSync(pwFile)) {
-  // shown once, as Jenkins does: the file is removed after printing
-  console.log(`\nfirst start: cloud user "admin", password ${readFileSync(pwFile, 'utf8').trim()} (change it after login; shown only now)`);
+  // shown once, on the terminal only (never in a log), as Jenkins does: the file is removed after printing
+  process.stdout.write(`\nfirst start: cloud user "admin", password ${readFileSync(pwFile, 'utf8').trim()} (change it after login; shown only now)\n`);
   rmSync(pwFile);
 }
 const cloud = programs.find((p) => p.role === 'cloud')!;

@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { defaultPlantFile, loadPlant, localSiteFile, repoRoot, type Plant } from '@plant-twin/plant-model';
+import { defaultPlantFile, loadPlant, repoRoot, type Plant } from '@plant-twin/plant-model';
 import type { Logger } from '@plant-twin/runtime';
 import { derivePlantDeployment, podName, type Program, type ProgramRole } from './deployment.js';
 import { jsonRequest } from './json-request.js';
-import { ensureLocalTls, localAddressing, loadOrCreatePlantSecrets } from './local.js';
+import { ensureLocalTls, ensurePrivateDir, localAddressing, loadOrCreatePlantSecrets, writeLocalSite } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 export interface PlantRunOptions {
@@ -51,13 +50,8 @@ export interface PlantRun {
 
 export async function startPlantRun(o: PlantRunOptions): Promise<PlantRun> {
   const runDir = mkdtempSync(join(tmpdir(), 'plant-run-'));
-  const site = parse(readFileSync(localSiteFile, 'utf8'));
-  for (const [id, m] of Object.entries<Record<string, unknown>>(site.machines)) {
-    if (typeof m.port === 'number') m.port += o.portOffset;
-    if (m.share) m.share = join(runDir, 'shares', id);
-  }
-  const siteFile = join(runDir, 'site.yaml');
-  writeFileSync(siteFile, stringify({ ...site, site: 'plant-run' }));
+  ensurePrivateDir(runDir);
+  const siteFile = writeLocalSite(runDir, { portOffset: o.portOffset, host: '127.0.0.1', shareRoot: join(runDir, 'shares') });
   const plant = loadPlant(defaultPlantFile, siteFile);
   const secrets = await loadOrCreatePlantSecrets(runDir, plant);
   const roles = o.roles;
@@ -93,7 +87,8 @@ export async function startPlantRun(o: PlantRunOptions): Promise<PlantRun> {
     if (!p) throw new Error(`no ${role} in this run`);
     return p;
   };
-  const authOf = (p: Program): string => {
+  const authOf = (p: Program, path: string): string => {
+    if (path === '/metrics') return `Bearer ${secrets.METRICS_TOKEN}`;
     switch (p.role) {
       case 'erp-sim':
         return `Basic ${Buffer.from(`${secrets.ERP_USER}:${secrets.ERP_PASSWORD}`).toString('base64')}`;
@@ -109,7 +104,7 @@ export async function startPlantRun(o: PlantRunOptions): Promise<PlantRun> {
   };
   const http = async <T>(p: Program, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> => {
     const url = `${p.https ? 'https' : 'http'}://127.0.0.1:${p.httpPort}${path}`;
-    const r = await jsonRequest(init.method ?? 'GET', url, { body: init.body, headers: { authorization: authOf(p) }, timeoutMs: 30_000, ...(p.https && ca ? { ca } : {}) });
+    const r = await jsonRequest(init.method ?? 'GET', url, { body: init.body, headers: { authorization: authOf(p, path) }, timeoutMs: 30_000, ...(p.https && ca ? { ca } : {}) });
     if (r.status < 200 || r.status >= 300) throw new Error(`${p.name} ${path}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
     return r.body as T;
   };

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { backoffDelay, type Logger } from '@plant-twin/runtime';
 import { programArgv, type Program } from './deployment.js';
+import { ensurePrivateDir } from './local.js';
 
 export interface RunningProgram {
   program: Program;
@@ -24,11 +25,15 @@ export interface SupervisorOptions {
   env?: Record<string, string>;
   /** CA certificate (PEM) that programs serving HTTPS are probed with */
   ca?: string;
+  /** where the programs are reached for their probes (default 127.0.0.1) */
+  host?: string;
 }
 
 /**
  * Runs each program as a child process, as Kubernetes would run it as a pod: same entry, env and
- * probes; a program that dies is restarted with backoff; logs go to `<logDir>/<name>.log`.
+ * probes; a program that dies is restarted with backoff; logs go to `<logDir>/<name>.log` (the
+ * folder 0700, the files 0600). Every child runs with umask 077, so whatever it writes (databases,
+ * buffers, state) is its user's only.
  */
 export class ProcessSupervisor {
   readonly programs = new Map<string, RunningProgram>();
@@ -36,7 +41,7 @@ export class ProcessSupervisor {
   private readonly logs = new Map<string, WriteStream>();
 
   constructor(private readonly o: SupervisorOptions) {
-    mkdirSync(o.logDir, { recursive: true });
+    ensurePrivateDir(o.logDir);
   }
 
   envOf(p: Program): Record<string, string> {
@@ -55,10 +60,14 @@ export class ProcessSupervisor {
     this.programs.set(p.name, running);
     let out = this.logs.get(p.name);
     if (!out) {
-      out = createWriteStream(join(this.o.logDir, `${p.name}.log`), { flags: 'a' });
+      const file = join(this.o.logDir, `${p.name}.log`);
+      // a log of an earlier run may have been made readable to all
+      if (existsSync(file)) chmodSync(file, 0o600);
+      out = createWriteStream(file, { flags: 'a', mode: 0o600 });
       this.logs.set(p.name, out);
     }
-    const child = spawn(process.execPath, programArgv(p, this.o.repoRoot), {
+    // Node cannot set a child's umask: a shell sets it and becomes the program (exec keeps the pid)
+    const child = spawn('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', process.execPath, ...programArgv(p, this.o.repoRoot)], {
       cwd: this.o.repoRoot,
       env: this.envOf(p),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,7 +107,7 @@ export class ProcessSupervisor {
   /** Status code of the program's readiness probe, 0 when it does not answer. */
   probe(p: Program): Promise<number> {
     return new Promise((resolve) => {
-      const opts = { host: '127.0.0.1', port: p.httpPort, path: '/health/ready', timeout: 1000, ...(p.https ? { ca: this.o.ca, servername: 'localhost' } : {}) };
+      const opts = { host: this.o.host ?? '127.0.0.1', port: p.httpPort, path: '/health/ready', timeout: 1000, ...(p.https ? { ca: this.o.ca, servername: 'localhost' } : {}) };
       const req = (p.https ? httpsGet : httpGet)(opts, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);

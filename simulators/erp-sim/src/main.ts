@@ -1,5 +1,5 @@
 import { loadPlant, defaultPlantFile } from '@plant-twin/plant-model';
-import { createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
+import { bindHostFromEnv, createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
 import * as z from 'zod';
 import { startErpSim } from './server.js';
 
@@ -9,6 +9,7 @@ const env = readEnv(
     PLANT_FILE: z.string().default(defaultPlantFile),
     SITE_FILE: z.string().optional(),
     ERP_PORT: portFromEnv.default(12300),
+    BIND_HOST: bindHostFromEnv,
     ERP_USER: z.string().min(1, 'must name the ERP API user'),
     ERP_SEED: z.coerce.number().int().default(1),
     ERP_SPEED: z.coerce.number().positive().max(100_000).default(1),
@@ -33,6 +34,7 @@ const sim = await startErpSim({
   user: env.ERP_USER,
   password,
   port: env.ERP_PORT,
+  host: env.BIND_HOST,
   dataDir: env.ERP_DATA_DIR,
   generator: {
     seed: env.ERP_SEED,

@@ -42,14 +42,17 @@ log.level = process.env.LOG_LEVEL ?? 'warn';
 const plant = loadPlant(a.plant, a.site);
 const machines = a.machines?.split(',').map((s) => s.trim()).filter(Boolean);
 const env = { ...process.env };
-// the CLI never falls back to a fixed password: missing SQL passwords are generated for this run and written to a private file
-const missing = plant.machines.flatMap((m) => (m.interface.type === 'sql' && (!machines || machines.includes(m.id)) && !env[m.interface.passwordEnv] ? [m.interface.passwordEnv] : []));
+// the CLI never falls back to a fixed password: missing SQL passwords and control token are generated for this run and written to a private file
+const missing = [
+  ...plant.machines.flatMap((m) => (m.interface.type === 'sql' && (!machines || machines.includes(m.id)) && !env[m.interface.passwordEnv] ? [m.interface.passwordEnv] : [])),
+  ...(env.SIM_CONTROL_TOKEN ? [] : ['SIM_CONTROL_TOKEN']),
+];
 let secretsFile: string | undefined;
 if (missing.length) {
   for (const k of missing) env[k] = randomBytes(18).toString('base64url');
   const dir = join(repoRoot, '.run', 'sim');
   mkdirSync(dir, { recursive: true });
-  secretsFile = join(dir, 'sql-passwords.env');
+  secretsFile = join(dir, 'secrets.env');
   writeFileSync(secretsFile, missing.map((k) => `${k}=${env[k]}`).join('\n') + '\n', { mode: 0o600 });
 }
 const speed = Number(a.speed);
@@ -62,7 +65,7 @@ const sim = await startSimulatedPlant({
   machines,
   startMs: a.start ? Date.parse(a.start) : undefined,
   controlPort: Number(a['control-port']),
-  controlToken: process.env.SIM_CONTROL_TOKEN,
+  controlToken: env.SIM_CONTROL_TOKEN,
   fileFaultRate: Number(a['file-faults']),
   env,
   log,
@@ -70,6 +73,6 @@ const sim = await startSimulatedPlant({
 console.log(`simulated plant: ${sim.machines.length} machines, seed ${a.seed}, speed ${speed}x\n`);
 console.log(endpointTable(sim));
 console.log(`\ncontrol API: ${sim.control?.url} (GET /machines, /truth; POST /machines/:id/fault|maintenance|power/off|face/stop ...)`);
-if (secretsFile) console.log(`SQL passwords for this run (${missing.join(', ')}): ${secretsFile}`);
+if (secretsFile) console.log(`secrets of this run (${missing.join(', ')}; the control API wants the token as a bearer): ${secretsFile}`);
 console.log('Ctrl+C stops.');
 onShutdown(log)(() => sim.stop());

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createServiceApp, HttpError, listen, requireBearer, validate, type Logger } from '@plant-twin/runtime';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import * as z from 'zod';
 import type { SimulatedPlant } from './start.js';
 
@@ -24,14 +24,18 @@ const fileFaultsBody = z.strictObject({ rate: z.number().min(0).max(1) });
 /**
  * The simulator's control HTTP API (SIM_CONTROL_PORT): machine overview, ground truth, fault
  * injection, maintenance, power, face stop/start (reconnect tests), direct job commands and file
- * fault rate. Reads are open; every POST needs the bearer token when one is configured.
+ * fault rate. Every route needs the bearer token (SIM_CONTROL_TOKEN), reads too: the ground truth
+ * tells what every machine did, the rest changes it. Only the probes are open, and /metrics has its
+ * own token.
  */
-export async function startControlServer(plant: SimulatedPlant, opts: { port: number; token?: string; log: Logger; host?: string }): Promise<ControlServer> {
+export async function startControlServer(plant: SimulatedPlant, opts: { port: number; token?: string | undefined; log: Logger; host?: string }): Promise<ControlServer> {
+  if (!opts.token || opts.token.length < 16) throw new Error('the simulator control API needs a bearer token of at least 16 characters (SIM_CONTROL_TOKEN)');
   const { app, finish } = createServiceApp({
     log: opts.log,
     ready: () => ({ ready: plant.machines.every((m) => m.face.running), detail: { stopped: plant.machines.filter((m) => !m.face.running).map((m) => m.id) } }),
   });
-  const guard = opts.token ? requireBearer(opts.token) : (_req: Request, _res: Response, next: NextFunction) => next();
+  // after the probes and /metrics that createServiceApp added, before every route of the API
+  app.use(requireBearer(opts.token));
   const machineOf = (req: Request) => {
     const id = String(req.params.id);
     const m = plant.machines.find((x) => x.id === id);
@@ -71,32 +75,32 @@ export async function startControlServer(plant: SimulatedPlant, opts: { port: nu
     const result = fn(req);
     res.status(result === 'ok' ? 200 : 409).json({ result, machine: overview(machineOf(req)) });
   };
-  app.post('/machines/:id/fault', guard, act((req) => {
+  app.post('/machines/:id/fault', act((req) => {
     const b = validate(faultBody, req.body ?? {});
     return machineOf(req).sim.injectFault(b.code, b.durationS === undefined ? undefined : b.durationS * 1000);
   }));
-  app.post('/machines/:id/alarm', guard, act((req) => {
+  app.post('/machines/:id/alarm', act((req) => {
     const b = validate(alarmBody, req.body);
     return machineOf(req).sim.injectAlarm(b.code, b.durationS * 1000);
   }));
-  app.post('/machines/:id/maintenance', guard, act((req) => machineOf(req).sim.maintenance(validate(maintenanceBody, req.body).durationMin * 60_000)));
-  app.post('/machines/:id/power/:onoff', guard, act((req) => {
+  app.post('/machines/:id/maintenance', act((req) => machineOf(req).sim.maintenance(validate(maintenanceBody, req.body).durationMin * 60_000)));
+  app.post('/machines/:id/power/:onoff', act((req) => {
     if (req.params.onoff !== 'on' && req.params.onoff !== 'off') throw new HttpError(404, 'use /power/on or /power/off');
     return machineOf(req).sim.setPower(req.params.onoff === 'on');
   }));
-  app.post('/machines/:id/command', guard, act((req) => {
+  app.post('/machines/:id/command', act((req) => {
     const b = validate(commandBody, req.body);
     const m = machineOf(req).sim;
     return b.command === 'load' ? m.load(b.jobId, b.partNumber, b.quantity) : m[b.command]();
   }));
-  app.post('/machines/:id/face/:action', guard, async (req, res) => {
+  app.post('/machines/:id/face/:action', async (req, res) => {
     const m = machineOf(req);
     if (req.params.action === 'stop') await m.face.stop();
     else if (req.params.action === 'start') await m.face.start();
     else throw new HttpError(404, 'use /face/stop or /face/start');
     res.json({ result: 'ok', machine: overview(m) });
   });
-  app.post('/files/faults', guard, (req, res) => {
+  app.post('/files/faults', (req, res) => {
     const { rate } = validate(fileFaultsBody, req.body);
     const changed = plant.machines.filter((m) => m.face.setFaultRate).map((m) => {
       m.face.setFaultRate!(rate);
@@ -106,7 +110,7 @@ export async function startControlServer(plant: SimulatedPlant, opts: { port: nu
   });
   finish();
 
-  const server: Server = await listen(app, opts.port, opts.host ?? '0.0.0.0');
+  const server: Server = await listen(app, opts.port, opts.host ?? '127.0.0.1');
   const port = (server.address() as { port: number }).port;
   opts.log.info({ port }, 'simulator control API listening');
   return {

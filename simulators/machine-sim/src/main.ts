@@ -1,5 +1,5 @@
 import { defaultPlantFile, loadPlant } from '@plant-twin/plant-model';
-import { ConfigError, createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
+import { bindHostFromEnv, ConfigError, createLogger, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import * as z from 'zod';
 import { startSimulatedPlant } from './start.js';
 import { plantStepMs } from './clock.js';
@@ -14,10 +14,10 @@ const envSchema = z.object({
   SIM_SEED: z.string().min(1).default('1'),
   SIM_SPEED: z.coerce.number().positive().default(1),
   SIM_CONTROL_PORT: portFromEnv.default(12400),
-  SIM_CONTROL_TOKEN: z.string().min(1).optional(),
+  SIM_CONTROL_TOKEN: z.string().min(16, 'secret not set or shorter than 16 characters (every route of the control API needs it)'),
   SIM_MACHINES: z.string().optional(),
   SIM_FILE_FAULTS: z.coerce.number().min(0).max(1).default(0),
-  SIM_BIND_HOST: z.ipv4().default('0.0.0.0'),
+  BIND_HOST: bindHostFromEnv,
   SIM_START: z.iso.datetime().optional(),
 });
 
@@ -33,13 +33,12 @@ try {
     tickMs: plantStepMs(env.SIM_SPEED),
     startMs: env.SIM_START ? Date.parse(env.SIM_START) : undefined,
     machines,
-    bindHost: env.SIM_BIND_HOST,
+    bindHost: env.BIND_HOST,
     controlPort: env.SIM_CONTROL_PORT,
     controlToken: env.SIM_CONTROL_TOKEN,
     fileFaultRate: env.SIM_FILE_FAULTS,
     log,
   });
-  if (!env.SIM_CONTROL_TOKEN) log.warn('SIM_CONTROL_TOKEN not set: the control API accepts unauthenticated commands');
   log.info({ seed: env.SIM_SEED, speed: env.SIM_SPEED, machines: sim.machines.map((m) => ({ id: m.id, face: m.face.kind, endpoint: m.face.endpoint })) }, 'simulated plant running');
   onShutdown(log)(() => sim.stop());
 } catch (err) {

@@ -10,7 +10,7 @@ import { startSimulatedPlant, type SimulatedPlant } from './start.js';
 const plant = loadPlant();
 const log = createLogger('plant-test');
 log.level = 'warn';
-const token = 'test-control-token';
+const token = 'test-control-token-0123';
 const env: NodeJS.ProcessEnv = { ...process.env, CNC01_SQL_PASSWORD: 'Cnc01-test-pw', CNC02_SQL_PASSWORD: 'Cnc02-test-pw', PNT01_SQL_PASSWORD: 'Pnt01-test-pw' };
 let p: SimulatedPlant;
 let shareRoot: string;
@@ -190,9 +190,17 @@ describe('control API', () => {
   const post = (path: string, body: unknown, auth = true) =>
     fetch(`${p.control!.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
 
+  const get = (path: string, auth = true) => fetch(`${p.control!.url}${path}`, { headers: auth ? { authorization: `Bearer ${token}` } : {} });
+
+  it('answers nothing but the probes without the token, the ground truth included', async () => {
+    for (const path of ['/machines', '/machines/PRS-01', '/truth', '/truth/PRS-01']) expect((await get(path, false)).status, path).toBe(401);
+    expect((await fetch(`${p.control!.url}/truth`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+    expect((await get('/health/live', false)).status).toBe(200);
+  });
+
   it('serves machines and truth, guards mutations with the token, injects faults and stops faces', async () => {
     expect((await fetch(`${p.control!.url}/health/ready`)).status).toBe(200);
-    const list = (await (await fetch(`${p.control!.url}/machines`)).json()) as { machines: { id: string }[] };
+    const list = (await (await get('/machines')).json()) as { machines: { id: string }[] };
     expect(list.machines.map((m) => m.id)).toEqual(['PRS-01', 'CNC-01', 'PNT-01', 'LSR-01', 'CMM-01', 'EOL-01']);
     expect((await post('/machines/PRS-01/fault', { code: 101, durationS: 600 }, false)).status).toBe(401);
     const r = await post('/machines/PRS-01/fault', { code: 101, durationS: 600 });
@@ -201,7 +209,7 @@ describe('control API', () => {
     expect((await post('/machines/PRS-01/fault', { code: 'x' })).status).toBe(400);
     expect((await post('/machines/NOPE-01/fault', {})).status).toBe(404);
     await p.advance(600_000);
-    const truth = (await (await fetch(`${p.control!.url}/truth/PRS-01?from=${p.sim.startMs}`)).json()) as { alarms: unknown[]; intervals: { state: string }[] };
+    const truth = (await (await get(`/truth/PRS-01?from=${p.sim.startMs}`)).json()) as { alarms: unknown[]; intervals: { state: string }[] };
     expect(truth.alarms).toEqual([expect.objectContaining({ code: 101, clearedAt: expect.any(Number) })]);
     expect(truth.intervals.some((i) => i.state === 'fault')).toBe(true);
     expect((await post('/machines/PRS-01/command', { command: 'load', jobId: 'C-1', partNumber: 'NOPE', quantity: 1 })).status).toBe(409);

@@ -200,7 +200,7 @@ export async function startSimulatedPlant(opts: StartOptions = {}): Promise<Simu
 
   try {
     if (opts.controlPort !== undefined) {
-      control = await startControlServer(result, { port: opts.controlPort, token: opts.controlToken, log });
+      control = await startControlServer(result, { port: opts.controlPort, token: opts.controlToken, host: bindHost, log });
       result.control = control;
     }
   } catch (err) {

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
 import { startCloud } from '@plant-twin/cloud';
 import type { MachineMessage } from '@plant-twin/contracts';
-import { startEdgeBroker } from '@plant-twin/edge-broker';
+import { startOpenBroker } from '../testing/open-broker.js';
 import { defaultPlantFile, loadPlant, type Plant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret, selfSignedTls } from '@plant-twin/runtime';
 import { spawnPublisher } from '../testing/child.js';
@@ -109,7 +109,7 @@ export async function runPublisherBench(opts: { outageS?: number; plantFile?: st
   const rate = plantMessageRate(plant);
   const perMachine = Math.round((rate * outageS) / plant.machines.length);
   const dir = await mkdtemp(join(tmpdir(), 'publisher-bench-'));
-  const broker = await startEdgeBroker({ port: 0, host: '127.0.0.1' });
+  const broker = await startOpenBroker();
   const sink = opts.cloud === 'real' ? await realCloudSink('edge-bench', 'bench-token', plant, opts.databaseUrl) : await doubleSink('edge-bench', 'bench-token');
   const link = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(sink.url).port) });
   await writeFile(join(dir, 'ca.pem'), sink.ca);
