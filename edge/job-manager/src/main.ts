@@ -1,4 +1,4 @@
-import { createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
+import { bindHostFromEnv, createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
 import * as z from 'zod';
 import { startJobManager } from './service.js';
 
@@ -17,6 +17,7 @@ const podUrls = z
 const env = readEnv(
   z.object({
     JM_PORT: portFromEnv.default(12100),
+    BIND_HOST: bindHostFromEnv,
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     JM_DATA_DIR: z.string().default('.data/job-manager'),
     /** PostgreSQL schema for the job tables (created if missing), so one database can also hold the cloud's */
@@ -41,6 +42,7 @@ const jm = await startJobManager({
   pods: env.POD_URLS,
   podToken: requireSecret('POD_API_TOKEN'),
   port: env.JM_PORT,
+  host: env.BIND_HOST,
   syncMs: env.JM_SYNC_MS,
   orchestrateMs: env.JM_POLL_MS,
   outboxMs: env.JM_OUTBOX_MS,
