@@ -80,3 +80,30 @@ export type SqlVendorTable = keyof typeof sqlVendorTables;
 export const sqlTagTables = ['CycleLog', 'ProcessLog'] as const;
 export const sqlJobStatuses = ['QUEUED', 'SETUP', 'RUNNING', 'HELD', 'DONE', 'CANCELLED', 'REJECTED'] as const;
 export const sqlJobCommands = ['START', 'HOLD', 'RESUME', 'CANCEL'] as const;
+
+/** The SQL type of a tag's column as the simulator's vendor tables declare it (a real database may use any type that holds the tag's type). */
+export function sqlTagColumnType(t: { type: string }): string {
+  switch (t.type) {
+    case 'bool': return 'BIT NULL';
+    case 'byte': return 'TINYINT NULL';
+    case 'int': return 'SMALLINT NULL';
+    case 'word':
+    case 'dint': return 'INT NULL';
+    case 'dword': return 'BIGINT NULL';
+    case 'lreal': return 'FLOAT NULL';
+    case 'string':
+    case 'char': return 'NVARCHAR(64) NULL';
+    default: return 'REAL NULL';
+  }
+}
+
+/** Every vendor table of a SQL machine with its columns and types: the fixed ones, then the machine's tag columns. */
+export function vendorTableColumns(machine: { tags: readonly { address: string; type: string }[] }): Record<SqlVendorTable, (readonly [string, string])[]> {
+  const out = {} as Record<SqlVendorTable, (readonly [string, string])[]>;
+  for (const [name, def] of Object.entries(sqlVendorTables) as [SqlVendorTable, (typeof sqlVendorTables)[SqlVendorTable]][]) {
+    const fixed = new Set<string>(def.fixed.map(([c]) => c));
+    const tags = (sqlTagTables as readonly string[]).includes(name) ? machine.tags.filter((t) => t.address.startsWith(`${name}.`) && !fixed.has(t.address.slice(name.length + 1))) : [];
+    out[name] = [...def.fixed, ...tags.map((t) => [t.address.slice(name.length + 1), sqlTagColumnType(t)] as const)];
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { sqlTagTables, sqlVendorTables, type SqlInterface, type Tag } from '@plant-twin/plant-model';
+import { sqlTagTables, sqlVendorTables, vendorTableColumns, type SqlInterface, type Tag } from '@plant-twin/plant-model';
 import { requireSecret, type Logger } from '@plant-twin/runtime';
 import { createTdsServer, SqlDatabase, type Row, type TdsServer } from '@plant-twin/tds-server';
 import type { JobView, MachineSim } from '../machine.js';
@@ -15,21 +15,6 @@ const statusOf: Record<JobView['state'], string> = {
 
 /** Rows kept per log table; older rows are deleted as a vendor database's retention job would. */
 const retainRows = 50_000;
-
-function columnType(t: Tag): string {
-  switch (t.type) {
-    case 'bool': return 'BIT NULL';
-    case 'byte': return 'TINYINT NULL';
-    case 'int': return 'SMALLINT NULL';
-    case 'word':
-    case 'dint': return 'INT NULL';
-    case 'dword': return 'BIGINT NULL';
-    case 'lreal': return 'FLOAT NULL';
-    case 'string':
-    case 'char': return 'NVARCHAR(64) NULL';
-    default: return 'REAL NULL';
-  }
-}
 
 export interface SqlFaceOptions {
   bindHost: string;
@@ -70,10 +55,7 @@ export class SqlFace {
     const fixedNames = (table: keyof typeof sqlVendorTables) => new Set<string>(sqlVendorTables[table].fixed.map(([n]) => n));
     this.cycleCols = tagsOf('CycleLog').filter((t) => !fixedNames('CycleLog').has(colOf(t)));
     this.processCols = tagsOf('ProcessLog').filter((t) => !fixedNames('ProcessLog').has(colOf(t)));
-    for (const [name, def] of Object.entries(sqlVendorTables)) {
-      const extra = name === 'CycleLog' ? this.cycleCols : name === 'ProcessLog' ? this.processCols : [];
-      this.db.createTable(name, [...def.fixed, ...extra.map((t) => [colOf(t), columnType(t)] as const)]);
-    }
+    for (const [name, columns] of Object.entries(vendorTableColumns(machine.model))) this.db.createTable(name, columns);
     this.nextSampleAt = machine.time;
     const onCycle = (c: CycleRecord) => this.cycle(c);
     const onState = (i: StateInterval) => this.state(i);
