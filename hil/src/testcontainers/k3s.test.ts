@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { K3sContainer } from '@testcontainers/k3s';
 import { repoRoot } from '@plant-twin/plant-model';
 import { missingTool } from '@plant-twin/runtime/testing';
-import { imageName, imageTag, namespace, secretKeys, secretName } from '@plant-twin/supervisor';
-import { loadPlant } from '@plant-twin/plant-model';
+import { imageName, imageTag, namespace, secretName } from '@plant-twin/supervisor';
 
 /**
  * The rendered manifests applied to a real K3s (testcontainers): the image built and imported into
@@ -43,8 +42,9 @@ describe.skipIf(!!why)(`manifests on a K3s container (${why ?? 'docker and kubec
         .map((d) => d.replace(/^\s+storageClassName: .*$/gm, '').replace(/^\s+volumeName: .*$/gm, '').replace(/ReadWriteMany/g, 'ReadWriteOnce'))
         .join('---\n');
       run('kubectl', ['create', 'namespace', namespace], env);
-      const secrets = secretKeys(loadPlant()).map((k) => `--from-literal=${k}=${k === 'EDGE_CREDENTIALS' ? '{}' : Math.random().toString(36).slice(2).padEnd(20, 'x')}`);
-      run('kubectl', ['-n', namespace, 'create', 'secret', 'generic', secretName, ...secrets], env);
+      // every secret of the plant, derived ones (credential hashes) included, as a site makes them
+      run('node', ['packages/supervisor/dist/edge-secrets.js', '--out', join(dir, 'secrets')]);
+      run('kubectl', ['-n', namespace, 'create', 'secret', 'generic', secretName, `--from-env-file=${join(dir, 'secrets', 'secrets.env')}`], env);
       writeFileSync(join(dir, 'objects.yaml'), objects);
       run('kubectl', ['apply', '-f', join(dir, 'objects.yaml')], env);
       run('kubectl', ['-n', namespace, 'wait', '--for=condition=available', 'deployment', '--all', '--timeout=600s'], env);

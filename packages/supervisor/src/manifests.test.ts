@@ -153,7 +153,7 @@ describe.skipIf(!!noKubectl)(`k3d overlays built by kubectl kustomize (${noKubec
     for (const [k, v] of simMap) expect(v, k).toEqual(siteMap.get(k));
     // and what the site file decides is there in the site overlay
     expect(find(siteObjs, 'StorageClass', 'plant-twin-durable').provisioner).toBe('driver.longhorn.io');
-    expect(find(siteObjs, 'PersistentVolume', 'plant-twin-machine-shares').spec.nfs).toEqual({ server: 'REPLACE-ME-nas', path: '/export/machines' });
+    expect(find(siteObjs, 'PersistentVolume', 'plant-twin-machine-shares').spec.csi.volumeAttributes).toEqual({ server: 'REPLACE-ME-nas', share: '/export/machines' });
     expect(container(siteObjs, 'pod-prs-01').image).toBe('registry.replace-me.local/plant-twin@sha256:' + '0'.repeat(64));
   });
 });

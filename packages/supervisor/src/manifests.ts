@@ -283,8 +283,9 @@ function siteStorage(k: SiteKubernetes): Manifest[] {
       persistentVolumeReclaimPolicy: 'Retain',
       storageClassName: '',
       claimRef: { namespace, name: 'machine-shares' },
+      // both through CSI drivers (csi-driver-nfs, csi-driver-smb): the node needs no NFS or CIFS tools of its own
       ...(sh.kind === 'nfs'
-        ? { mountOptions: ['nfsvers=4.1', 'hard'], nfs: { server: sh.server, path: sh.path } }
+        ? { mountOptions: ['nfsvers=4.1', 'hard'], csi: { driver: 'nfs.csi.k8s.io', volumeHandle: `${sh.server}#${sh.path}#`, volumeAttributes: { server: sh.server, share: sh.path } } }
         : { mountOptions: ['uid=10001', 'gid=10001', 'file_mode=0660', 'dir_mode=0770'], csi: { driver: 'smb.csi.k8s.io', volumeHandle: `${namespace}-machine-shares`, volumeAttributes: { source: sh.source }, nodeStageSecretRef: { name: sh.secret, namespace } } }),
     },
   };
@@ -312,6 +313,8 @@ export function renderManifests(plant: Plant, sites: { sim: Site; site: Site }, 
     plantFile: `${configRoot}/plant.yaml`,
     siteFile: `${configRoot}/site.yaml`,
     addressing: clusterAddressing,
+    // a pod's listeners must answer its Service and the kubelet's probes on the pod's address
+    bindHost: '0.0.0.0',
     seed: 1,
     speed: 1,
     tls: { certFile: `${tlsRoot}/tls.crt`, keyFile: `${tlsRoot}/tls.key`, caFile: `${tlsRoot}/ca.crt` },
