@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseMachineMessage, type MachineMessage } from '@plant-twin/contracts';
+import { maxMessageBytes, parseMachineMessage, type MachineMessage } from '@plant-twin/contracts';
 import { machineById, loadPlant } from '@plant-twin/plant-model';
 import { Registry } from 'prom-client';
 import { createPodMetrics } from './metrics.js';
@@ -78,6 +78,27 @@ describe('publisher outbox', () => {
     expect(dropped).toBeGreaterThan(0);
     counted.release();
     await counted.stop();
+  });
+
+  it('never makes a message above the contract bound: a large sample goes out as several, in order', async () => {
+    const broker = await new TestBroker().start();
+    brokers.push(broker);
+    const pub = publisher(broker.url, join(root, 'split'), uniquePlantId('split'), 'bootS');
+    pub.start();
+    await waitFor(() => pub.connected(), 15_000, 'connected');
+    // 200 values of 1000 characters: ~210 KB of text, beyond the 64 KiB bound
+    const values = Array.from({ length: 200 }, (_, i) => ({ name: `text_${i}`, value: 'x'.repeat(1000), quality: 'good' as const, ts: 1 }));
+    await pub.publish({ kind: 'sample', ts: 1, values }, { durable: true });
+    const names = () => parsed(broker.received.filter((r) => r.topic.endsWith('/sample')).map((r) => r.payload)).flatMap((m) => (m.kind === 'sample' ? m.values : []));
+    await waitFor(() => names().length === values.length, 15_000, 'every value at the broker');
+    const sent = broker.received.filter((r) => r.topic.endsWith('/sample'));
+    expect(sent.length).toBeGreaterThanOrEqual(4);
+    for (const r of sent) expect(Buffer.byteLength(r.payload)).toBeLessThanOrEqual(maxMessageBytes);
+    const messages = parsed(sent.map((r) => r.payload));
+    expect(messages.flatMap((m) => (m.kind === 'sample' ? m.values.map((v) => v.name) : []))).toEqual(values.map((v) => v.name));
+    // consecutive seqs: no gap for the cloud to wonder about
+    expect(messages.map((m) => m.seq)).toEqual(messages.map((_, i) => messages[0]!.seq + i));
+    await pub.stop();
   });
 
   it('keeps durable messages on disk across a pod restart and sends them with their original ids', async () => {

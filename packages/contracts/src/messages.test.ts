@@ -12,6 +12,14 @@ describe('message contract', () => {
     expect(parseMachineMessage('{not json')).toMatchObject({ ok: false, error: expect.stringMatching(/^not JSON/) });
   });
 
+  it("carries whose clock a time is, optionally, so v1 messages without it stay valid", () => {
+    const state = { v: 1, id: 'PRS-01/b1/8', machineId: 'PRS-01', ts: 1_750_000_000_000, seq: 8, kind: 'state', state: 'running', previous: 'idle', quality: 'good' };
+    expect(parseMachineMessage(JSON.stringify(state)).ok).toBe(true);
+    const stamped = { ...state, clock: 'pod', machineTs: 5_000 };
+    expect(parseMachineMessage(JSON.stringify(stamped))).toEqual({ ok: true, value: stamped });
+    expect(parseMachineMessage(JSON.stringify({ ...state, clock: 'sundial' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^clock: /) });
+  });
+
   it('builds and parses unified-namespace topics', () => {
     const t = machineTopic({ plantId: 'plant1', areaId: 'press', machineId: 'PRS-01', kind: 'state' });
     expect(t).toBe('plant-twin/v1/plant1/press/PRS-01/state');
