@@ -1,9 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reportSummary } from '@plant-twin/contracts';
-import { toHtml } from './report/html.js';
-import { toJUnit } from './report/junit.js';
+import { writeReportFiles } from './report/write.js';
 import { runHil } from './run.js';
 import { hilSuites } from './suites/index.js';
 import { siteTarget, startSimTarget, type Target } from './target.js';
@@ -22,7 +20,7 @@ const help = `npm run hil -- --target sim|<site.yaml> [options]
   --allow-writes        let the job handshake dry run write to the test mailbox / database / inbox on a site
   --plant <file>        the plant model to check (default plant/plant.yaml)
   --operator <name>     who runs it (default $HIL_OPERATOR or the user name)
-  --seed <n> --speed <x> --port-offset <n>   the simulated plant (default 1, 10, 17000)
+  --seed <n> --speed <x> --port-offset <n>   the simulated plant (default 1, 60, 17000)
 Exit code 0 when nothing failed, 1 when a check failed, 2 on bad arguments.`;
 
 function duration(s: string | undefined, name: string): number | undefined {
@@ -42,7 +40,7 @@ async function main(): Promise<number> {
       options: {
         target: { type: 'string' }, suite: { type: 'string' }, machines: { type: 'string' }, soak: { type: 'string' }, latency: { type: 'string' },
         junit: { type: 'string' }, html: { type: 'string' }, json: { type: 'string' }, 'allow-writes': { type: 'boolean', default: false },
-        plant: { type: 'string' }, operator: { type: 'string' }, seed: { type: 'string', default: '1' }, speed: { type: 'string', default: '10' },
+        plant: { type: 'string' }, operator: { type: 'string' }, seed: { type: 'string', default: '1' }, speed: { type: 'string', default: '60' },
         'port-offset': { type: 'string', default: '17000' }, help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -91,15 +89,7 @@ async function main(): Promise<number> {
       command: `npm run hil -- ${process.argv.slice(2).join(' ')}`,
       progress: say,
     });
-    const write = (file: string | undefined, text: string, what: string) => {
-      if (!file) return;
-      mkdirSync(dirname(resolve(file)), { recursive: true });
-      writeFileSync(file, text);
-      say(`${what}: ${resolve(file)}`);
-    };
-    write(a.junit, toJUnit(report), 'JUnit XML');
-    write(a.html, toHtml(report), 'HTML report');
-    write(a.json, `${JSON.stringify(report, null, 1)}\n`, 'JSON report');
+    writeReportFiles(report, { ...(a.junit ? { junit: a.junit } : {}), ...(a.html ? { html: a.html } : {}), ...(a.json ? { json: a.json } : {}) }, say);
     const s = reportSummary(report);
     failed = s.failed;
     for (const suite of report.suites) for (const c of suite.cases.filter((x) => x.status === 'failed')) say(`FAILED ${suite.name} ${c.unit} ${c.name}: ${c.message ?? ''}${c.fix ? ` -> fix: ${c.fix}` : ''}`.slice(0, 400));

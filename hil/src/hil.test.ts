@@ -16,7 +16,7 @@ import { siteTarget, startSimTarget, type Target } from './target.js';
 let target: Target;
 const machines = ['PRS-01', 'IMM-01', 'CNC-01', 'LSR-01'];
 beforeAll(async () => {
-  target = await startSimTarget({ seed: 3, speed: 10, portOffset: 14000 });
+  target = await startSimTarget({ seed: 3, speed: 60, portOffset: 14000 });
 }, 180_000);
 afterAll(async () => {
   await target?.close();

@@ -1,4 +1,6 @@
-export { runHil, softwareVersion, type HilRunOptions } from './run.js';
+export { runHil, type HilRunOptions } from './run.js';
+export { softwareVersion } from './version.js';
+export { buildReport, writeReportFiles, writeReports } from './report/write.js';
 export { startSimTarget, siteTarget, sha256File, type Target } from './target.js';
 export { hilSuites, type Suite, type SuiteContext } from './suites/index.js';
 export { toJUnit } from './report/junit.js';

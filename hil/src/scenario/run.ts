@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
+import { defaultPlantFile } from '@plant-twin/plant-model';
 import { createLogger, seededRandom, sleep } from '@plant-twin/runtime';
 import { podName, startPlantRun } from '@plant-twin/supervisor';
-import { failed, judge, type CompletedJob, type ErpConfirmation } from './verdict.js';
+import { writeReports } from '../report/write.js';
+import { failed, judge, verdictCases, type CompletedJob, type ErpConfirmation } from './verdict.js';
 
 /**
  * The plant's acceptance test: the simulated plant (simulators, ERP simulator, broker, machine
@@ -17,6 +19,8 @@ const { values: a } = parseArgs({
     json: { type: 'boolean', default: false },
     chaos: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    junit: { type: 'string' },
+    html: { type: 'string' },
     'port-offset': { type: 'string', default: '3000' },
   },
 });
@@ -29,6 +33,7 @@ const run = await startPlantRun({ seed, speed, portOffset: offset, roles: ['simu
 const { plant, sup, runDir, byRole, http } = run;
 
 let exitCode = 1;
+const startedAt = Date.now();
 try {
   say(`scenario: ${hours} h at speed ${speed}, seed ${seed}${a.chaos ? ', chaos' : ''}; run dir ${runDir}`);
   await run.start();
@@ -97,6 +102,10 @@ try {
   if (a.json) console.log(JSON.stringify(report));
   else console.log(JSON.stringify(report, null, 2));
   exitCode = failed(verdict) || !settled ? 1 : 0;
+  if (a.junit || a.html) {
+    const suite = { name: 'scenario', title: `ERP -> jobs -> machines -> confirmations: ${hours} h at ${speed}x${a.chaos ? ' with chaos' : ''}`, startedAt, durationMs: Date.now() - startedAt, cases: verdictCases(verdict, settled) };
+    writeReports({ kind: 'scenario', title: `Scenario acceptance: ${plant.plant.name}`, target: `sim (scenario, seed ${seed})`, plantFile: defaultPlantFile, siteFile: byRole('simulators').env.SITE_FILE!, startedAt, suites: [suite], junit: a.junit, html: a.html, say });
+  }
 } catch (err) {
   console.error(`scenario failed: ${(err as Error).message}`);
 } finally {

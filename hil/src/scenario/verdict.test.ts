@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failed, judge, type ErpConfirmation } from './verdict.js';
+import { failed, judge, verdictCases, type ErpConfirmation } from './verdict.js';
 
 const conf = (id: string, orderId: string, good: number, final: boolean): ErpConfirmation => ({ confirmationId: id, orderId, operation: '0010', goodQuantity: good, scrapQuantity: 0, final });
 
@@ -36,5 +36,25 @@ describe('scenario verdict', () => {
     // J1 confirmed 20 in total against 10 made; J3 confirmed 6 against 7
     expect(v.mismatches.map((m) => m.jobId)).toEqual(['J1', 'J3']);
     expect(failed(v)).toBe(true);
+  });
+});
+
+describe('scenario verdict as report cases', () => {
+  it('fails the rule a bad run breaks, naming the jobs, what was expected and seen', () => {
+    const v = judge({
+      orders: 1,
+      completed: [{ id: 'J3', orderId: '100003', operation: '0010', good: 7 }],
+      confirmations: [conf('c3', '100003', 6, true)],
+      duplicatesRejected: 0,
+      truthGoodByJob: { J3: 7 },
+    });
+    const cases = verdictCases(v, true);
+    expect(cases.map((c) => [c.name, c.status])).toEqual([
+      ['each operation confirmed final once', 'passed'],
+      ['every completed job confirmed', 'passed'],
+      ['outbox settled', 'passed'],
+      ['confirmed quantities equal what the machines made', 'failed'],
+    ]);
+    expect(cases[3]).toMatchObject({ unit: 'plant', message: 'job J3 (order 100003) confirmed 6 good, made 7', seen: '1 job(s) differ' });
   });
 });

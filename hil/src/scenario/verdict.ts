@@ -1,3 +1,6 @@
+import type { ReportCase } from '@plant-twin/contracts';
+import { CaseLog, failed as failedCase, passed } from '../cases.js';
+
 /**
  * The acceptance figures of a scenario run, from three independent records: the ERP simulator's
  * own log of confirmations, the job manager's jobs and the machine simulators' ground truth.
@@ -76,3 +79,25 @@ export function judge(input: {
 }
 
 export const failed = (v: ScenarioVerdict) => v.duplicate_confirmations > 0 || v.lost_confirmations > 0 || v.quantity_mismatches > 0;
+
+/** The verdict as acceptance report cases (the HIL reports' model): one per rule, and one per wrong quantity. */
+export function verdictCases(v: ScenarioVerdict, outboxSettled: boolean): ReportCase[] {
+  const log = new CaseLog('plant');
+  const count = (name: string, n: number, what: string, fix: string) =>
+    log.add(name, n === 0 ? passed({ figures: { count: 0 } }) : failedCase({ message: `${n} ${what}`, expected: '0', seen: String(n), fix, figures: { count: n } }));
+  count('each operation confirmed final once', v.duplicate_confirmations, 'extra final confirmation(s) at the ERP', 'see the job manager outbox: confirmation ids must derive from the job');
+  count('every completed job confirmed', v.lost_confirmations, `completed job(s) without a final confirmation: ${v.lost.slice(0, 10).join(', ')}`, 'see the job manager outbox and the ERP sync log');
+  log.add('outbox settled', outboxSettled ? passed() : failedCase({ message: 'confirmations still pending after 3 min', expected: 'empty outbox', seen: 'pending confirmations' }));
+  log.add(
+    'confirmed quantities equal what the machines made',
+    v.quantity_mismatches === 0
+      ? passed({ figures: { jobs: v.jobs_completed } })
+      : failedCase({
+          message: v.mismatches.slice(0, 10).map((m) => `job ${m.jobId} (order ${m.orderId}) confirmed ${m.confirmedGood} good, made ${m.truthGood}`).join('; '),
+          expected: 'confirmed good = the simulators\' good parts per job',
+          seen: `${v.quantity_mismatches} job(s) differ`,
+          fix: 'compare the job\'s counts in the job manager with the machine\'s (pod job agent)',
+        }),
+  );
+  return log.cases;
+}
