@@ -127,12 +127,19 @@ const url = (p: Program) => (p.httpPort ? `${p.https ? 'https' : 'http'}://${url
 console.log('');
 console.log('program            ready  url');
 programs.forEach((p, i) => console.log(`${p.name.padEnd(18)} ${(ready[i] ? 'yes' : 'NO').padEnd(6)} ${url(p)}`));
-const pwFile = programs.find((p) => p.role === 'cloud')!.env.CLOUD_ADMIN_PASSWORD_FILE!;
-if (existsSync(pwFile)) {
+const cloud = programs.find((p) => p.role === 'cloud')!;
+const pwFile = cloud.env.CLOUD_ADMIN_PASSWORD_FILE!;
+const printFirstPassword = () => {
+  if (!existsSync(pwFile)) return;
   // shown once, on the terminal only (never in a log), as Jenkins does: the file is removed after printing
   process.stdout.write(`\nfirst start: cloud user "admin", password ${readFileSync(pwFile, 'utf8').trim()} (change it after login; shown only now)\n`);
   rmSync(pwFile);
+};
+if (ready[programs.indexOf(cloud)]) printFirstPassword();
+else {
+  // a first start's database takes a while on a busy machine: the password comes when the cloud is ready
+  console.log('\nthe cloud is still starting; on a first start its admin password is printed here once it is ready');
+  void sup.waitReady(cloud, 15 * 60_000).then((ok) => ok && !stopping && printFirstPassword());
 }
-const cloud = programs.find((p) => p.role === 'cloud')!;
 console.log(`\nPlant twin: ${url(cloud)}/  (self-signed certificate: ${tls.caFile})`);
 console.log('Ctrl-C stops the plant.');
