@@ -28,19 +28,26 @@ to <run-dir>/logs/<program>.log (private to you, as is the whole run directory).
 the MQTT broker included, wants credentials: they are generated into <run-dir>/secrets.json.
 Ctrl-C stops everything.`;
 
-const { values: args } = parseArgs({
-  options: {
-    seed: { type: 'string', default: '1' },
-    speed: { type: 'string', default: '1' },
-    plant: { type: 'string', default: defaultPlantFile },
-    site: { type: 'string', default: localSiteFile },
-    'run-dir': { type: 'string', default: join(repoRoot, '.run') },
-    fresh: { type: 'boolean', default: false },
-    host: { type: 'string', default: '127.0.0.1' },
-    'port-offset': { type: 'string', default: '0' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const options = {
+  seed: { type: 'string', default: '1' },
+  speed: { type: 'string', default: '1' },
+  plant: { type: 'string', default: defaultPlantFile },
+  site: { type: 'string', default: localSiteFile },
+  'run-dir': { type: 'string', default: join(repoRoot, '.run') },
+  fresh: { type: 'boolean', default: false },
+  host: { type: 'string', default: '127.0.0.1' },
+  'port-offset': { type: 'string', default: '0' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+const args = (() => {
+  try {
+    return parseArgs({ options }).values;
+  } catch (err) {
+    // a wrong option is one line and the help, not a stack trace
+    console.error(`${(err as Error).message}\n\n${help}`);
+    process.exit(2);
+  }
+})();
 if (args.help) {
   console.log(help);
   process.exit(0);
