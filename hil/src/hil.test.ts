@@ -74,5 +74,12 @@ describe('HIL site target', () => {
     expect(site.kubernetes?.storage.kind).toBe('longhorn');
     expect(Object.keys(site.hil?.machines ?? {})).toContain('PRS-01');
     expect(() => siteTarget(file)).toThrow(/still has placeholders: REPLACE-ME-prs01-plc/);
+    // filled in, it names the machines' addresses, the test places of the dry run and the edge nodes
+    const filled = join(mkdtempSync(join(tmpdir(), 'hil-site-')), 'site.yaml');
+    writeFileSync(filled, readFileSync(file, 'utf8').replace(/REPLACE-ME-(\w+)-(plc|sql)/g, '$1.plant.example').replace(/REPLACE-ME/gi, 'nas.plant.example'));
+    const t = siteTarget(filled);
+    expect(t).toMatchObject({ simulated: false, name: 'example-plant', edgeNodes: ['10.10.0.11', '10.10.0.12', '10.10.0.13'] });
+    expect(t.plant.machines.find((m) => m.id === 'PRS-01')!.interface).toMatchObject({ host: 'prs01.plant.example', port: 102 });
+    expect(t.hil.machines['CNC-01']).toEqual({ testDatabase: 'CELL_CNC01_TEST' });
   });
 });

@@ -20,6 +20,8 @@ export interface Target {
   plantFile: string;
   siteFile: string;
   hil: SiteHil;
+  /** the edge cluster's API servers (the k3s nodes), from the site file's kubernetes section */
+  edgeNodes: string[];
   /** environment with the SQL passwords the plant model names */
   env: NodeJS.ProcessEnv;
   /** the simulators' control API (fault drills); only on the simulated plant */
@@ -64,6 +66,7 @@ export async function startSimTarget(o: { seed: number; speed: number; portOffse
       plantFile,
       siteFile,
       hil: { machines: {} },
+      edgeNodes: [],
       env: { ...process.env, ...run.secrets },
       sim: { post, run },
       close: () => run.close(),
@@ -88,6 +91,7 @@ export function siteTarget(siteFile: string, plantFile = defaultPlantFile): Targ
     plantFile: resolve(plantFile),
     siteFile: resolve(siteFile),
     hil: site.hil ?? { machines: {} },
+    edgeNodes: (site.kubernetes?.apiServers ?? []).map((c) => c.replace(/\/32$/, '')).filter((a) => !a.includes('/')),
     env: process.env,
     close: async () => undefined,
   };

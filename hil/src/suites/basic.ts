@@ -1,3 +1,5 @@
+import { CaseLog } from '../cases.js';
+import { tcpCheck } from '../machines/tcp.js';
 import type { Suite } from './context.js';
 import { perMachine } from './context.js';
 
@@ -6,7 +8,14 @@ export const connectivitySuite: Suite = {
   name: 'connectivity',
   title: 'Connectivity: TCP, protocol handshake, login',
   applies: () => true,
-  run: (ctx) => perMachine(ctx, 'connectivity', (m, log, mut, o) => mut.connectivity(m, log, o)),
+  async run(ctx) {
+    const cases = await perMachine(ctx, 'connectivity', (m, log, mut, o) => mut.connectivity(m, log, o));
+    // the edge nodes (k3s API servers of the site file), as the machine pods' Lease fencing needs them
+    const cluster = new CaseLog('cluster');
+    for (const node of ctx.target.edgeNodes) await cluster.check(`k3s API server ${node}:6443`, () => tcpCheck(node, 6443, 'the k3s API server'));
+    if (cluster.cases.length) ctx.progress(`  connectivity cluster  ${cluster.cases.filter((c) => c.status === 'passed').length} of ${cluster.cases.length} API servers answer`);
+    return [...cases, ...cluster.cases];
+  },
 };
 
 /** Per machine: every configured address exists and reads with its declared type. */
