@@ -15,7 +15,7 @@ import { addJobAgentRoutes } from './jobs/api.js';
 import { createPodMetrics } from './metrics.js';
 import { Normaliser } from './normalise.js';
 import { Publisher } from './publisher.js';
-import { machineFenceFromEnv, type MachineFence } from './fencing/fence.js';
+import type { MachineFence } from './fencing/fence.js';
 
 export interface PodConfig {
   plant: Plant;
@@ -169,7 +169,8 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
 
   publisher.start();
   // in Kubernetes a pod drives its machine only while it holds the machine's Lease: never two at once
-  const fence = cfg.fence ?? machineFenceFromEnv(machine.id, log);
+  // (loaded only there: its HTTPS client costs a pod ~2 MB it does not otherwise need)
+  const fence = cfg.fence ?? (process.env.KUBERNETES_SERVICE_HOST ? (await import('./fencing/fence.js')).machineFenceFromEnv(machine.id, log) : undefined);
   if (fence) {
     await fence.acquire();
     fence.onLost(() => void driver!.stop().finally(() => process.exit(1)));
