@@ -17,7 +17,7 @@ const edgeToken = 'bounds-edge-token';
 const day = 86_400_000;
 const bounds: QueryBounds = { maxRangeDays: 400, timeoutMs: 60_000, concurrency: 1, queue: 1 };
 
-describe.each(dbKinds)('history query bounds on %s', (kind) => {
+describe.each(dbKinds)('history query bounds and the ingest time window over HTTP on %s', (kind) => {
   let cloud: RunningCloud;
   let dbClose: () => Promise<void> = async () => undefined;
   let token: string;
@@ -36,8 +36,8 @@ describe.each(dbKinds)('history query bounds on %s', (kind) => {
       cloud = await startCloud({ ...config, databaseUrl: probe.url, dbSchema: probe.schema }, log);
       dbClose = probe.close;
     } else cloud = await startCloud(config, log);
-    // three days of the eleven machines at 1 s, not rolled up yet: the OEE query computes them from raw facts
-    await generateYear(cloud.db.db, plant, today - 3 * day, today, 3);
+    // two days of the eleven machines at 1 s, not rolled up yet: the OEE query computes them from raw facts
+    await generateYear(cloud.db.db, plant, today - 2 * day, today, 2);
     token = (await call('POST', `${cloud.url}/api/v1/auth/login`, { body: { username: 'admin', password: cloud.firstAdminPassword } })).body.token;
     expect(token).toBeTruthy();
   });
@@ -90,9 +90,20 @@ describe.each(dbKinds)('history query bounds on %s', (kind) => {
     expect(answers.find((a) => a.status === 503)!.body.error).toMatch(/1 running, 1 waiting; CLOUD_QUERY_CONCURRENCY, CLOUD_QUERY_QUEUE/);
   });
 
+  it('answers a batch with a message stamped 1970 with 200, quarantined: 1, and counts it in the metric', async () => {
+    const m: MachineMessage = { v: 1, id: 'PRS-01/b1970/1', machineId: 'PRS-01', ts: 1000, seq: 1, kind: 'state', state: 'fault', previous: null, quality: 'good' };
+    const ok: MachineMessage = { ...m, id: 'PRS-01/b1970/2', seq: 2, ts: Date.now(), state: 'running' };
+    const r = await call('POST', cloud.url + ingestPath, { body: { v: 1, edgeId: 'edge-1', seq: 1_000_000, sentAt: Date.now(), messages: [m, ok] }, gzip: true, headers: { 'x-edge-id': 'edge-1' }, token: edgeToken });
+    expect(r.body).toEqual({ ack: 1_000_000, duplicate: false, stored: 1, quarantined: 1 });
+    const metrics = await call('GET', `${cloud.url}/metrics`, { ...(process.env.METRICS_TOKEN ? { token: process.env.METRICS_TOKEN } : {}) });
+    expect(metrics.body).toMatch(/cloud_ingest_quarantined_total\{reason="too_old"\} 1/);
+    const alarms = await get('/alarms?machineId=PRS-01');
+    expect(alarms.body.active.map((a: { code: number }) => a.code)).toContain(9001);
+  });
+
   it('stops a query at the time limit (PostgreSQL statement_timeout; between slices on PGlite) with 503 naming it', async () => {
     const reads = new HistoryReads(cloud.db.db, { ...bounds, timeoutMs: 100 });
-    const oee = reads.run((db, signal) => queryOee(db, cloud.model, { from: today - 3 * day, to: today, useRollups: false, signal }));
+    const oee = reads.run((db, signal) => queryOee(db, cloud.model, { from: today - 2 * day, to: today, useRollups: false, signal }));
     await expect(oee).rejects.toBeInstanceOf(QueryTimeout);
     await expect(oee).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/longer than 100 ms \(CLOUD_QUERY_TIMEOUT_MS\)/) });
     const endless = reads.run(async (db, signal) => {

@@ -23,7 +23,7 @@ export interface OeeQuery {
  * one machine-day and doubles while slices are quick (stretches without data), halves when slow.
  */
 const sliceTargetMs = 25;
-const sliceMin = dayMs, sliceMax = 32 * dayMs;
+const sliceMin = dayMs, sliceMax = 128 * dayMs;
 
 /** Spans cut at UTC day boundaries (the unit of a slice). */
 function daySpans(spans: readonly RawSpan[]): RawSpan[] {
