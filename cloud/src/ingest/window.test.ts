@@ -8,6 +8,7 @@ import { queryOee } from '../oee/query.js';
 import { rollupOee } from '../oee/rollup.js';
 import { dbKinds, freshDb } from '../test-support/db.js';
 import { batch, MessageFactory } from '../test-support/messages.js';
+import { listQuarantine } from './quarantine.js';
 import { insertMessages, storeBatch } from './store.js';
 import { clockAlarm } from './window.js';
 
@@ -44,8 +45,8 @@ describe.each(dbKinds)('time window, quarantine and deduplication on %s', (kind)
     expect(r.stored).toBe(1);
     expect(r.quarantinedMessages.map((q) => [q.message.ts, q.reason])).toEqual([[1000, 'too_old']]);
     expect(await count('state_event', 'TST-01')).toBe(1);
-    const q = await sql<{ id: string; reason: string; edge_id: string; ts: number; message: string }>`select id, reason, edge_id, ts, message from quarantine where machine_id = 'TST-01'`.execute(db.db);
-    expect(q.rows.map((x) => ({ ...x, ts: Number(x.ts), message: JSON.parse(x.message).state }))).toEqual([{ id: 'TST-01/b1/3', reason: 'too_old', edge_id: 'edge-1', ts: 1000, message: 'fault' }]);
+    const q = await listQuarantine(db.db, { machineId: 'TST-01', from: now - day, to: now + day, limit: 10 });
+    expect(q).toEqual([{ id: 'TST-01/b1/3', receivedAt: now, edgeId: 'edge-1', seq: 2, machineId: 'TST-01', kind: 'state', ts: 1000, reason: 'too_old', message: expect.objectContaining({ state: 'fault', ts: 1000 }) }]);
     expect(await clockAlarms('TST-01')).toEqual([[true, now]]);
     // the same message again (a resend under a new batch) is not quarantined twice
     expect((await store([{ ...r.quarantinedMessages[0]!.message }])).quarantinedMessages).toEqual([]);
