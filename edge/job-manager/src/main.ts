@@ -1,5 +1,6 @@
 import { bindHostFromEnv, createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
 import * as z from 'zod';
+import { jobDatabaseTuning } from './pglite-tuning.js';
 import { startJobManager } from './service.js';
 
 const podUrls = z
@@ -36,6 +37,7 @@ const jm = await startJobManager({
   log,
   databaseUrl: env.DATABASE_URL,
   dataDir: env.DATABASE_URL ? undefined : env.JM_DATA_DIR,
+  pglite: jobDatabaseTuning,
   schema: env.JM_DB_SCHEMA,
   apiToken: requireSecret('JM_API_TOKEN'),
   erp: { url: env.ERP_URL, user: env.ERP_USER, password: requireSecret('ERP_PASSWORD') },

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { migrate, openDb } from '@plant-twin/db';
+import { migrate, openDb, type PgliteTuning } from '@plant-twin/db';
 import { createServiceApp, listen, type Logger } from '@plant-twin/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { AgentClient } from './agent-client.js';
@@ -20,6 +20,8 @@ export interface JobManagerOptions {
   databaseUrl?: string | undefined;
   /** PGlite data directory (omitted: in memory) */
   dataDir?: string | undefined;
+  /** PGlite settings, template and compiler (main.ts: jobDatabaseTuning) */
+  pglite?: PgliteTuning;
   /** PostgreSQL schema for the tables (tests use one per test) */
   schema?: string | undefined;
   apiToken: string;
@@ -54,11 +56,14 @@ export interface JobManager {
 /** Opens (and migrates) the job database, starts the ERP sync, orchestrator and outbox loops and the REST API. */
 export async function startJobManager(opts: JobManagerOptions): Promise<JobManager> {
   const { log } = opts;
-  const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}) });
+  const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.pglite ? { pglite: opts.pglite } : {}) });
   const db = handle.db;
   // the schema also scopes kysely's migration table: without it a migration table of any schema counts
   const applied = await migrate(db, migrations, opts.schema);
-  log.info({ kind: handle.kind, applied }, 'job database ready');
+  log.info({ kind: handle.kind, start: handle.pgliteStart, applied }, 'job database ready');
+  if (handle.pgliteStart === 'initdb' && opts.pglite?.templateRoot) {
+    log.warn({ template: opts.pglite.templateRoot }, 'no PGlite template (npm run build makes it): initdb ran in this process, which keeps ~750 MB');
+  }
 
   const erp = new ErpClient(opts.erp);
   const agents = new Map(Object.entries(opts.pods).map(([m, url]) => [m, new AgentClient(m, url, opts.podToken, opts.podTimeoutMs ?? 5000)]));

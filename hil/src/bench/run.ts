@@ -13,6 +13,8 @@ const suites: Record<string, [script: string, args: string[], env?: Record<strin
     ['edge/s7-driver/dist/bench/main.js', ['--json']],
     // pods measured with the node options the deployment gives them
     ['edge/machine-pod/dist/bench/rss.js', [], { BENCH_POD_ENTRY: podEntry, BENCH_POD_NODE_FLAGS: podNodeArgs.join(' '), ...podMallocEnv }],
+    // the whole edge's memory in the site and the embedded configuration, the job manager's over 8 hours
+    ['hil/dist/bench/edge-stack.js', ['--json']],
   ],
   publisher: [
     ['edge/publisher/dist/bench/publisher.js', ['--json']],

@@ -1,2 +1,3 @@
 export * from './open.js';
 export { PgliteDialect } from './pglite-dialect.js';
+export { ensurePgliteTemplate, pgliteTemplateDir } from './pglite-template.js';

@@ -1,7 +1,23 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Kysely, PostgresDialect, sql, type Migration, Migrator } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect } from './pglite-dialect.js';
+import { seedFromTemplate } from './pglite-template.js';
+
+/** What a program with a memory limit sets for its PGlite (measured by `npm run bench:edge`, README). */
+export interface PgliteTuning {
+  /** PostgreSQL settings at start (`-c name=value`) on top of PGlite's own, e.g. shared_buffers */
+  settings?: Record<string, string>;
+  /** folder of the template made by ensurePgliteTemplate: an empty dataDir starts as a copy of it, without initdb */
+  templateRoot?: string;
+  /**
+   * V8 compiles PGlite's WebAssembly with its baseline compiler only (--liftoff-only): the optimised
+   * code of PostgreSQL's 9 MB module costs ~55 MB and buys little for small queries. Process-wide.
+   */
+  baselineCompilerOnly?: boolean;
+}
 
 export interface DbOptions {
   /** postgres://… : use that PostgreSQL server; otherwise PGlite in-process */
@@ -11,11 +27,14 @@ export interface DbOptions {
   /** PostgreSQL schema holding this service's tables (created if missing) */
   schema?: string;
   poolSize?: number;
+  pglite?: PgliteTuning;
 }
 
 export interface Db<T> {
   db: Kysely<T>;
   kind: 'postgres' | 'pglite';
+  /** how a PGlite data directory came to be: it existed, was copied from the template, or initdb made it */
+  pgliteStart?: 'memory' | 'existing' | 'template' | 'initdb';
   close(): Promise<void>;
 }
 
@@ -36,15 +55,24 @@ export async function openDb<T>(opts: DbOptions): Promise<Db<T>> {
     const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
+  const tuning = opts.pglite ?? {};
+  // before the module is compiled: V8 reads the flag at compile time
+  if (tuning.baselineCompilerOnly) setFlagsFromString('--liftoff-only');
   const { PGlite } = await import('@electric-sql/pglite');
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const lite = new PGlite(opts.dataDir);
+  let pgliteStart: Db<T>['pgliteStart'] = 'memory';
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    if (existsSync(join(opts.dataDir, 'PG_VERSION'))) pgliteStart = 'existing';
+    else pgliteStart = tuning.templateRoot && seedFromTemplate(tuning.templateRoot, opts.dataDir) ? 'template' : 'initdb';
+  }
+  const settings = Object.entries(tuning.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const lite = new PGlite(opts.dataDir, settings.length ? { startParams: [...PGlite.defaultStartParams, ...settings] } : {});
   await lite.waitReady;
   if (opts.schema) {
     await lite.exec(`create schema if not exists ${opts.schema}; set search_path to ${opts.schema}, public`);
   }
   const db = new Kysely<T>({ dialect: new PgliteDialect(lite) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  return { db, kind: 'pglite', pgliteStart, close: () => db.destroy() };
 }
 
 /**
