@@ -28,7 +28,7 @@ k3d cluster list "$CLUSTER" >/dev/null 2>&1 || k3d cluster create --config k3d/c
 kubectl config use-context "k3d-$CLUSTER" >/dev/null
 
 say "image $IMAGE"
-docker build -t "$IMAGE" .
+docker build --build-arg PLANT_TWIN_COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || true)" -t "$IMAGE" .
 k3d image import "$IMAGE" -c "$CLUSTER"
 
 say "storage: csi-driver-nfs and the NFS server on the server node"

@@ -394,7 +394,10 @@ export function renderManifests(plant: Plant, sites: { sim: Site; site: Site }, 
   return { files };
 }
 
-/** The HIL suites as a Job in the sim cluster (k3d/up.sh): against the k3d-sim site file, machines as the pods see them. */
+/**
+ * The HIL suites as a Job in the sim cluster (k3d/up.sh): against the k3d-sim site file, machines as the
+ * pods see them; read-only (the pods are running jobs on the same machines).
+ */
 function hilJob(image: string, plant: Plant): Manifest {
   const sec = { runAsNonRoot: true, runAsUser: 10001, privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
   return {
@@ -414,7 +417,7 @@ function hilJob(image: string, plant: Plant): Manifest {
               name: 'hil',
               image,
               imagePullPolicy: 'IfNotPresent',
-              command: ['node', '/app/hil/dist/cli.js', '--target', `${configRoot}/site.yaml`, '--plant', `${configRoot}/plant.yaml`, '--allow-writes', '--junit', '/tmp/hil.xml', '--html', '/tmp/hil.html'],
+              command: ['node', '/app/hil/dist/cli.js', '--target', `${configRoot}/site.yaml`, '--plant', `${configRoot}/plant.yaml`, '--junit', '/tmp/hil.xml', '--html', '/tmp/hil.html'],
               env: [{ name: 'HIL_OPERATOR', value: 'k3d/up.sh' }, ...plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [m.interface.passwordEnv] : [])).map((name) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key: name } } }))],
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '384Mi' } },
               volumeMounts: [{ name: 'plant', mountPath: configRoot, readOnly: true }, { name: 'tmp', mountPath: '/tmp' }, { name: 'shares', mountPath: '/shares' }],
