@@ -56,9 +56,9 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
     const t0 = Date.UTC(2026, 5, 1, 8);
     const msgs = [f.state('PRS-01', t0, 'running', { part: 'BRK-4411' }), f.counter('PRS-01', t0 + 1000, 5, 1, 'BRK-4411'), f.sample('PRS-01', t0 + 1000, { stroke_rate: 24.2, tonnage: 1850 })];
     const first = await ingest(batch('edge-1', 1, msgs));
-    expect(first).toEqual({ status: 200, body: { ack: 1, duplicate: false, stored: 3 } });
+    expect(first).toMatchObject({ status: 200, body: { ack: 1, duplicate: false, stored: 3 } });
     const again = await ingest(batch('edge-1', 1, msgs));
-    expect(again).toEqual({ status: 200, body: { ack: 1, duplicate: true, stored: 0 } });
+    expect(again).toMatchObject({ status: 200, body: { ack: 1, duplicate: true, stored: 0 } });
     // the same messages re-sent in a new batch (e.g. a pod re-publishing after a restart) are not stored again
     const extra = f.counter('PRS-01', t0 + 2000, 2, 0, 'BRK-4411');
     expect((await ingest(batch('edge-1', 2, [...msgs, extra]))).body).toEqual({ ack: 2, duplicate: false, stored: 1 });
@@ -112,7 +112,7 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
     const cur = await call('GET', `${cloud.url}/api/v1/machines/IMM-01/current`, { token: adminToken });
     expect(cur.body.values).toContainEqual({ name: 'barrel_temp', value: 231, quality: 'stale', ts: t + 500 });
     const alarms = await call('GET', `${cloud.url}/api/v1/alarms?machineId=IMM-01`, { token: adminToken });
-    expect(alarms.body.active).toEqual([{ machineId: 'IMM-01', code: 302, text: 'alarm 302', severity: 'fault', raisedAt: t + 90_000, clearedAt: null }]);
+    expect(alarms.body.active).toEqual([{ machineId: 'IMM-01', code: 302, text: 'alarm 302', severity: 'fault', raisedAt: t + 90_000, clearedAt: null, ack: null }]);
     expect(alarms.body.history.map((a: { code: number; clearedAt: number | null }) => [a.code, a.clearedAt])).toEqual([[302, null], [301, t + 60_000]]);
   });
 
@@ -186,12 +186,12 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
   it('pushes live state and values over socket.io to authenticated clients only', async () => {
     const refused = ioClient(cloud.url, { auth: { token: 'forged' }, transports: ['websocket'], reconnection: false });
     const err = await new Promise<Error>((resolve) => refused.on('connect_error', resolve));
-    expect(err.message).toBe('unauthorized');
+    expect(err.message).toMatch(/^log in first/);
     refused.close();
 
     const socket: Socket = ioClient(cloud.url, { auth: { token: adminToken }, transports: ['websocket'], reconnection: false });
-    const snapshot = await new Promise<{ machineId: string; state: string | null }[]>((resolve) => socket.on('snapshot', resolve));
-    expect(snapshot.find((s) => s.machineId === 'PRS-01')?.state).toBe('running');
+    const snapshot = await new Promise<{ machines: { machineId: string; status: { state: string | null } }[] }>((resolve) => socket.on('snapshot', resolve));
+    expect(snapshot.machines.find((s) => s.machineId === 'PRS-01')?.status.state).toBe('running');
     socket.emit('subscribe', 'WLD-01');
     await new Promise((r) => setTimeout(r, 100));
     const plantEvent = new Promise<any>((resolve) => socket.on('plant', (p) => p.machineId === 'WLD-01' && resolve(p)));
@@ -222,10 +222,8 @@ describe.each(dbKinds)('cloud service on %s', (kind) => {
     expect(await cloud.db.db.selectFrom('state_event').select('ts').where('machine_id', '=', 'CMM-01').execute()).toEqual([]);
   });
 
-  it('serves the status page and the probes without a session', async () => {
-    const page = await call('GET', `${cloud.url}/`);
-    expect(page.status).toBe(200);
-    expect(page.body).toMatch(/socket\.io/);
+  it('serves the probes without a session', async () => {
+    expect((await call('GET', `${cloud.url}/health/live`)).status).toBe(200);
     expect((await call('GET', `${cloud.url}/health/ready`)).status).toBe(200);
   });
 });

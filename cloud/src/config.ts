@@ -6,6 +6,7 @@ import { edgeCredentialsSchema } from './auth/edge-auth.js';
 import { defaultQueryBounds, type QueryBounds } from './bounds.js';
 import { defaultAcceptWindow, type AcceptWindow } from './ingest/window.js';
 import { defaultRetention, type Retention } from './jobs.js';
+import type { ThrottleRules } from './auth/throttle.js';
 
 export interface CloudConfig {
   port: number;
@@ -30,6 +31,20 @@ export interface CloudConfig {
   liveIntervalMs?: number;
   /** OEE rollup job interval (default 60 s) */
   rollupIntervalMs?: number;
+  /** Secure session cookies (default true; false only for plain-HTTP test setups) */
+  secureCookies?: boolean | undefined;
+  /** nothing heard from a machine for longer: stale (default 120 s) */
+  staleAfterMs?: number | undefined;
+  /** a command nobody applied within this time expires (default 2 minutes) */
+  commandLifetimeMs?: number | undefined;
+  /** express "trust proxy": whose X-Forwarded-For names the client (default: none, the socket's address) */
+  trustProxy?: boolean | number | string | undefined;
+  /** the built twin (default twin/dist of this repository) */
+  twinDir?: string | undefined;
+  /** bearer token of GET /metrics (default env METRICS_TOKEN) */
+  metricsToken?: string | undefined;
+  /** login throttle limits (default auth/throttle.ts) */
+  loginThrottle?: ThrottleRules | undefined;
 }
 
 const envSchema = z.object({
@@ -54,6 +69,11 @@ const envSchema = z.object({
   CLOUD_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(defaultQueryBounds.timeoutMs),
   CLOUD_QUERY_CONCURRENCY: z.coerce.number().int().min(1).default(defaultQueryBounds.concurrency),
   CLOUD_QUERY_QUEUE: z.coerce.number().int().min(0).default(defaultQueryBounds.queue),
+  CLOUD_INSECURE_COOKIES: z.enum(['0', '1']).default('0'),
+  CLOUD_STALE_AFTER_S: z.coerce.number().positive().default(120),
+  CLOUD_COMMAND_LIFETIME_S: z.coerce.number().min(5).max(86_400).default(120),
+  CLOUD_TRUST_PROXY: z.string().regex(/^(loopback|\d{1,2}|[0-9a-f.:/, ]+)$/i, 'loopback, a number of hops, or addresses/subnets').optional(),
+  CLOUD_TWIN_DIR: z.string().optional(),
 });
 
 /** The cloud's configuration from the environment (and the files it names); every problem at once. */
@@ -97,6 +117,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CloudConfig
     adminPasswordFile: e.CLOUD_ADMIN_PASSWORD_FILE,
     // stdout may be a log file (a supervisor, systemd): with a password file the password goes only there, unless a person watches the terminal
     printAdminPassword: !e.CLOUD_ADMIN_PASSWORD_FILE || Boolean(process.stdout.isTTY),
+    secureCookies: e.CLOUD_INSECURE_COOKIES !== '1',
+    staleAfterMs: e.CLOUD_STALE_AFTER_S * 1000,
+    commandLifetimeMs: e.CLOUD_COMMAND_LIFETIME_S * 1000,
+    trustProxy: e.CLOUD_TRUST_PROXY === undefined ? false : /^\d+$/.test(e.CLOUD_TRUST_PROXY) ? Number(e.CLOUD_TRUST_PROXY) : e.CLOUD_TRUST_PROXY,
+    twinDir: e.CLOUD_TWIN_DIR,
     retention: { rawDays: e.CLOUD_RETENTION_RAW_DAYS, minuteDays: e.CLOUD_RETENTION_1M_DAYS, eventDays: e.CLOUD_RETENTION_EVENT_DAYS, quarantineDays: e.CLOUD_RETENTION_QUARANTINE_DAYS },
     acceptWindow: { pastMs: e.CLOUD_ACCEPT_PAST_DAYS * 86_400_000, futureMs: e.CLOUD_ACCEPT_FUTURE_S * 1000 },
     queryBounds: { maxRangeDays: e.CLOUD_QUERY_MAX_DAYS, timeoutMs: e.CLOUD_QUERY_TIMEOUT_MS, concurrency: e.CLOUD_QUERY_CONCURRENCY, queue: e.CLOUD_QUERY_QUEUE },

@@ -111,16 +111,25 @@ const episodeOf = (x: AlarmRow): AlarmEpisode => ({ machineId: x.machine_id, cod
  * the limit; the active ones are found per (machine, code) through the index, never by a scan of
  * the whole alarm history.
  */
-export async function alarmEpisodes(db: Kysely<CloudTables>, q: { machineId?: string | undefined; from: number; to: number; limit: number }): Promise<{ active: AlarmEpisode[]; history: AlarmEpisode[] }> {
+export async function alarmEpisodes(db: Kysely<CloudTables>, q: { machineId?: string | undefined; severity?: readonly string[] | undefined; from: number; to: number; limit: number }): Promise<{ active: AlarmEpisode[]; history: AlarmEpisode[] }> {
   const m = q.machineId ?? null;
+  const sev = q.severity ? [...q.severity] : null;
   // a raise is an active edge whose previous edge of the same alarm is not active; it clears at the next inactive edge
   const history = await sql<AlarmRow>`
     select e.machine_id, e.code, e.text, e.severity, e.ts,
       (select min(c.ts) from alarm_event c where c.machine_id = e.machine_id and c.code = e.code and c.ts >= e.ts and not c.active) as cleared_at
     from alarm_event e
     where e.ts >= ${q.from} and e.ts < ${q.to} and e.active and (${m}::text is null or e.machine_id = ${m})
+      and (${sev}::text[] is null or e.severity = any(${sev}::text[]))
       and not coalesce((select p.active from alarm_event p where p.machine_id = e.machine_id and p.code = e.code and p.ts < e.ts order by p.ts desc limit 1), false)
     order by e.ts desc limit ${q.limit}`.execute(db);
+  return { active: await activeAlarmEpisodes(db, q), history: history.rows.map(episodeOf) };
+}
+
+/** Every active alarm episode (of one machine, of some severities), newest first. */
+export async function activeAlarmEpisodes(db: Kysely<CloudTables>, q: { machineId?: string | undefined; severity?: readonly string[] | undefined } = {}): Promise<AlarmEpisode[]> {
+  const m = q.machineId ?? null;
+  const sev = q.severity ? [...q.severity] : null;
   // the distinct (machine, code) pairs by a skip scan of alarm_event_key, then the latest edge of each
   const active = await sql<AlarmRow>`
     with recursive pair(machine_id, code) as (
@@ -136,7 +145,7 @@ export async function alarmEpisodes(db: Kysely<CloudTables>, q: { machineId?: st
       select text, severity, ts from alarm_event where machine_id = p.machine_id and code = p.code and active
         and ts > coalesce((select max(ts) from alarm_event where machine_id = p.machine_id and code = p.code and not active), -1)
       order by ts limit 1) r
-    where l.active
+    where l.active and (${sev}::text[] is null or r.severity = any(${sev}::text[]))
     order by r.ts desc`.execute(db);
-  return { active: active.rows.map(episodeOf), history: history.rows.map(episodeOf) };
+  return active.rows.map(episodeOf);
 }

@@ -1,20 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sql, type Kysely } from 'kysely';
+import { roles, type Role } from '@plant-twin/contracts';
 import { hashSecret, verifySecret } from '@plant-twin/runtime';
 import type { CloudTables } from '../db/schema.js';
 
-export const roles = ['admin', 'engineer', 'planner', 'supervisor', 'viewer'] as const;
-export type Role = (typeof roles)[number];
+export { roles, type Role };
 export interface User {
   id: number;
   username: string;
   role: Role;
 }
 
-const sessionMs = 12 * 3_600_000;
-const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 export const randomSecret = (bytes = 18) => randomBytes(bytes).toString('base64url');
 
 /**
@@ -40,48 +38,15 @@ export async function ensureFirstAdmin(db: Kysely<CloudTables>, opts: { password
   return password;
 }
 
-/** Login throttle: after 5 failures a user name is refused for a growing while (in memory, per process). */
-const failures = new Map<string, { n: number; until: number }>();
-export function loginBlockedFor(username: string, now = Date.now()): number {
-  const f = failures.get(username);
-  return f && f.until > now ? f.until - now : 0;
-}
+const dummyHash = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export async function login(db: Kysely<CloudTables>, username: string, password: string): Promise<{ token: string; expiresAt: number; user: User } | null> {
+/** The user whose password this is (not disabled), or null; unknown names cost the same scrypt time. */
+export async function checkPassword(db: Kysely<CloudTables>, username: string, password: string): Promise<User | null> {
   const r = await sql<{ id: number; username: string; password_hash: string; role: Role; disabled: boolean }>`
     select id, username, password_hash, role, disabled from app_user where username = ${username}`.execute(db);
   const row = r.rows[0];
-  // verify against a dummy hash for unknown users so timing does not tell which names exist
   const ok = await verifySecret(password, row?.password_hash ?? dummyHash);
-  if (!row || !ok || row.disabled) {
-    const f = failures.get(username) ?? { n: 0, until: 0 };
-    f.n += 1;
-    if (f.n >= 5) f.until = Date.now() + Math.min(15 * 60_000, 1000 * 2 ** (f.n - 5));
-    failures.set(username, f);
-    // bounded: made-up user names must not grow the map without limit
-    if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
-    return null;
-  }
-  failures.delete(username);
-  const token = randomBytes(32).toString('base64url');
-  const now = Date.now();
-  await sql`insert into session (token_hash, user_id, created_at, expires_at) values (${tokenHash(token)}, ${row.id}, ${now}, ${now + sessionMs})`.execute(db);
-  await sql`delete from session where expires_at < ${now}`.execute(db);
-  return { token, expiresAt: now + sessionMs, user: { id: row.id, username: row.username, role: row.role } };
-}
-const dummyHash = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-
-export async function authenticate(db: Kysely<CloudTables>, token: string | undefined): Promise<(User & { expiresAt: number }) | null> {
-  if (!token) return null;
-  const r = await sql<{ id: number; username: string; role: Role; expires_at: number }>`
-    select u.id, u.username, u.role, s.expires_at from session s join app_user u on u.id = s.user_id
-    where s.token_hash = ${tokenHash(token)} and s.expires_at > ${Date.now()} and not u.disabled`.execute(db);
-  const row = r.rows[0];
-  return row ? { id: row.id, username: row.username, role: row.role, expiresAt: Number(row.expires_at) } : null;
-}
-
-export async function logout(db: Kysely<CloudTables>, token: string): Promise<void> {
-  await sql`delete from session where token_hash = ${tokenHash(token)}`.execute(db);
+  return row && ok && !row.disabled ? { id: row.id, username: row.username, role: row.role } : null;
 }
 
 export async function createUser(db: Kysely<CloudTables>, username: string, password: string, role: Role): Promise<User | null> {
@@ -95,7 +60,7 @@ export async function listUsers(db: Kysely<CloudTables>) {
   return r.rows.map((u) => ({ username: u.username, role: u.role, disabled: u.disabled, createdAt: Number(u.created_at) }));
 }
 
-/** Changes role, disabled flag or password; a password change or disabling ends the user's sessions. */
+/** Changes role, disabled flag or password; a password change, a new role or disabling ends the user's sessions. */
 export async function updateUser(db: Kysely<CloudTables>, username: string, change: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined }): Promise<boolean> {
   const hash = change.password === undefined ? null : await hashSecret(change.password);
   return db.transaction().execute(async (trx) => {
@@ -103,7 +68,7 @@ export async function updateUser(db: Kysely<CloudTables>, username: string, chan
       password_hash = coalesce(${hash}, password_hash) where username = ${username} returning id`.execute(trx);
     const id = r.rows[0]?.id;
     if (id === undefined) return false;
-    if (hash || change.disabled) await sql`delete from session where user_id = ${id}`.execute(trx);
+    if (hash || change.disabled || change.role) await sql`delete from session where user_id = ${id}`.execute(trx);
     return true;
   });
 }
@@ -117,9 +82,13 @@ export async function audit(db: Kysely<CloudTables>, username: string | null, ac
   await sql`insert into audit_log (ts, username, action, target, detail) values (${Date.now()}, ${username}, ${action}, ${target}, ${detail ? JSON.stringify(detail) : null})`.execute(db);
 }
 
-export async function auditLog(db: Kysely<CloudTables>, q: { from?: number | undefined; to?: number | undefined; limit: number }) {
+/** `action`: exact ("alarm.ack"), or every action under a prefix ending in "." ("command."). */
+export async function auditLog(db: Kysely<CloudTables>, q: { from?: number | undefined; to?: number | undefined; limit: number; action?: string | undefined }) {
+  const action = q.action ?? null;
+  const prefix = action?.endsWith('.') ? `${action.replace(/[\\%_]/g, '\\$&')}%` : null;
   const r = await sql<{ id: number; ts: number; username: string | null; action: string; target: string | null; detail: string | null }>`
     select id, ts, username, action, target, detail from audit_log where ts >= ${q.from ?? 0} and ts < ${q.to ?? Number.MAX_SAFE_INTEGER}
+      and (${action}::text is null or action = ${action} or (${prefix}::text is not null and action like ${prefix}))
     order by id desc limit ${q.limit}`.execute(db);
   return r.rows.map((a) => ({ id: Number(a.id), ts: Number(a.ts), username: a.username, action: a.action, target: a.target, detail: a.detail ? (JSON.parse(a.detail) as unknown) : null }));
 }

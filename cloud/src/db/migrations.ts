@@ -70,4 +70,31 @@ export const cloudMigrations: Record<string, Migration> = {
     create index quarantine_received on quarantine (received_at);
     create index quarantine_machine on quarantine (machine_id, received_at);
   `),
+  // the twin (cloud-api): browser and device sessions, known clients (login throttle), andon devices,
+  // edge credentials made through the API, alarm acknowledgements, the job manager's mirror, commands
+  '007_twin': up(`
+    alter table session add column kind text not null default 'user';
+    alter table session add column csrf text;
+    alter table session alter column user_id drop not null;
+    create table device (id serial primary key, name text not null, token_hash text not null unique, created_at bigint not null, created_by text, last_used_at bigint);
+    alter table session add column device_id integer references device (id) on delete cascade;
+    create index session_expires on session (expires_at);
+    create table known_client (token_hash text primary key, user_id integer not null references app_user (id) on delete cascade, created_at bigint not null, last_used_at bigint not null);
+    create index known_client_user on known_client (user_id, last_used_at);
+    create table edge_credential (edge_id text primary key, token_hash text not null, created_at bigint not null, created_by text);
+    create table alarm_ack (machine_id text not null, code integer not null, raised_at bigint not null, by_user text not null, at bigint not null, comment text not null, primary key (machine_id, code, raised_at));
+    create table job_mirror (id text primary key, edge_id text not null, status text not null, machine_id text, part_number text not null, order_id text not null,
+      eligible text[] not null, due_date bigint not null, updated_at bigint not null, received_at bigint not null, doc text not null);
+    create index job_mirror_status on job_mirror (status, updated_at);
+    create index job_mirror_machine on job_mirror (machine_id, status);
+    create table job_event_mirror (edge_id text not null, id bigint not null, job_id text not null, at bigint not null, doc text not null, primary key (edge_id, id));
+    create index job_event_mirror_job on job_event_mirror (job_id, id);
+    create table job_queue (machine_id text primary key, edge_id text not null, job_ids text not null, sequencer text, as_of bigint not null);
+    create table command (seq bigserial primary key, id text not null unique, edge_id text not null, type text not null, target text not null, args text not null,
+      created_by text not null, created_at bigint not null, expires_at bigint not null, status text not null, reason text, before_doc text, after_doc text,
+      delivered_at bigint, result_at bigint);
+    create index command_open on command (edge_id, status, seq);
+    create index command_target on command (target, seq);
+    create index audit_log_action on audit_log (action, id);
+  `),
 };

@@ -19,7 +19,7 @@ export interface IngestDeps {
   smallStopThresholdS: number;
   log: Logger;
   registry: Registry;
-  onStored: (messages: MachineMessage[]) => void;
+  onStored: (messages: MachineMessage[], edgeId: string) => void;
   /** compressed body limit (bytes) */
   maxBodyBytes?: number;
   /** decompressed body limit (bytes): guards against gzip bombs */
@@ -83,7 +83,8 @@ export function ingestHandler(deps: IngestDeps) {
       const edgeId = req.get('x-edge-id');
       const token = bearerToken(req);
       if (!edgeId || !token || !(await deps.edges.check(edgeId, token))) {
-        res.set('WWW-Authenticate', 'Bearer');
+        // the body is never read: the connection closes after the answer
+        res.set({ 'WWW-Authenticate': 'Bearer', Connection: 'close' });
         return fail(res, 401, 'unauthorized', { error: 'missing or invalid edge credential (Authorization: Bearer <token>, X-Edge-Id)' });
       }
       const encoding = (req.get('content-encoding') ?? 'identity').toLowerCase();
@@ -122,7 +123,7 @@ export function ingestHandler(deps: IngestDeps) {
         deps.log.warn({ edgeId, seq: batch.seq, quarantined: r.quarantinedMessages.length, first: { id: first.id, ts: first.ts } }, 'quarantined messages stamped outside the accepted time window');
       }
       res.json({ ack: r.ack, duplicate: r.duplicate, stored: r.stored, ...(r.quarantinedMessages.length ? { quarantined: r.quarantinedMessages.length } : {}) });
-      if (r.fresh.length) deps.onStored(r.fresh);
+      if (r.fresh.length) deps.onStored(r.fresh, edgeId);
     } catch (e) {
       if (e instanceof BodyError) {
         res.set('Connection', 'close');

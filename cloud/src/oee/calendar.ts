@@ -17,7 +17,7 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-function localParts(utcMs: number, tz: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
+export function localParts(utcMs: number, tz: string): { y: number; mo: number; d: number; h: number; mi: number; s: number } {
   const p = Object.fromEntries(formatter(tz).formatToParts(new Date(utcMs)).map((x) => [x.type, Number(x.value)]));
   return { y: p.year!, mo: p.month!, d: p.day!, h: p.hour!, mi: p.minute!, s: p.second! };
 }

@@ -7,3 +7,5 @@ export { MessageFactory, batch } from './messages.js';
 export { call, type HttpResult } from './http.js';
 export { freshDb, dbKinds, type DbKind } from './db.js';
 export { openCloudDb } from '../db/open.js';
+export { CookieClient, cookieLogin } from './session.js';
+export { startTestCloud, testEdge, type TestCloud } from './cloud.js';

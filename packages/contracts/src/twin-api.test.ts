@@ -4,11 +4,10 @@ import { alarmsQuerySchema, jobCommandRequestSchema, loginRequestSchema, oeeQuer
 const fields = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) => (r.error?.issues ?? []).map((i) => i.path.join('.'));
 
 describe('twin API schemas', () => {
-  it('reads series queries with one tag or up to 16 tags, never both, within the longest range', () => {
+  it('reads series queries with one tag or up to 16 tags, never both', () => {
     expect(seriesQuerySchema.parse({ tags: 'a,b', from: '1', to: '2' })).toEqual({ tags: ['a', 'b'], from: 1, to: 2, points: 500 });
     expect(fields(seriesQuerySchema.safeParse({ tag: 'a', tags: 'b', from: '1', to: '2' }))).toEqual(['tag']);
     expect(fields(seriesQuerySchema.safeParse({ tags: Array.from({ length: 17 }, (_, i) => `t${i}`).join(','), from: '1', to: '2' }))).toEqual(['tags']);
-    expect(fields(seriesQuerySchema.safeParse({ tag: 'a', from: '0', to: String(9e15) }))).toEqual(['to']);
     expect(fields(seriesQuerySchema.safeParse({ tag: 'a', from: '5', to: '5' }))).toEqual(['to']);
   });
 
