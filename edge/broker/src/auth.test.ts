@@ -66,6 +66,22 @@ describe('edge broker authentication', () => {
   });
 });
 
+describe('edge broker logins at once', () => {
+  it('lets every program in when all connect together (a broker restart), checking them in turn', async () => {
+    const users = Array.from({ length: 16 }, (_, i) => `pod-${i}`);
+    const credentials = Object.fromEntries(await Promise.all(users.map(async (u) => [u, await hashSecret(`${u} password`)])));
+    const own = await startEdgeBroker({ port: 0, host: '127.0.0.1', auth: { credentials, acl: Object.fromEntries(users.map((u) => [u, { publish: [], retain: [], subscribe: [] }])) }, maxPacketBytes });
+    try {
+      const at = `mqtt://127.0.0.1:${own.port}`;
+      const all = await Promise.all(users.map((u) => connect(u, `${u} password`, {}, at)));
+      expect(all.every((c) => c.connected)).toBe(true);
+      expect(own.clients()).toBe(users.length);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('edge broker authorisation by topic', () => {
   it('lets a pod publish on its own machine only, and not subscribe; the reader reads all and publishes nothing', async () => {
     const r = await reader();

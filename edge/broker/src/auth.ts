@@ -11,8 +11,12 @@ export interface BrokerAuth {
 
 /** CONNACK return codes of MQTT 3.1.1 */
 const refused = { clientId: 2, unavailable: 3, badCredentials: 4, notAuthorised: 5 } as const;
-/** scrypt costs ~50 ms of a core and 16 MB: a flood of wrong passwords waits its turn or is turned away */
-const maxVerifying = 4;
+/**
+ * scrypt costs ~50 ms of a core and 16 MB: at most this many run at once, the next logins wait their
+ * turn (every pod connects at a broker's start), and beyond maxWaiting a flood is turned away
+ */
+const maxVerifying = 2;
+const maxWaiting = 64;
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest();
 
@@ -30,6 +34,20 @@ export async function installAuth(aedes: Aedes, auth: BrokerAuth, log?: Logger):
   // unknown users are checked against a hash too, so timing does not tell which names exist
   const dummyHash = await hashSecret(randomBytes(18).toString('base64url'));
   let verifying = 0;
+  const waiting: (() => void)[] = [];
+  const turn = async (): Promise<void> => {
+    if (verifying < maxVerifying) {
+      verifying++;
+      return;
+    }
+    if (waiting.length >= maxWaiting) throw new Error('too many logins at once');
+    await new Promise<void>((r) => waiting.push(r));
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next(); // the turn passes on: verifying stays the same
+    else verifying--;
+  };
   const refuse = (client: Client, code: number, why: string, username: string | undefined): AuthenticateError => {
     log?.warn({ client: client.id, username, address: (client.conn as { remoteAddress?: string }).remoteAddress, why }, 'mqtt connection refused');
     return Object.assign(new Error(why), { returnCode: code as AuthenticateError['returnCode'] });
@@ -42,14 +60,17 @@ export async function installAuth(aedes: Aedes, auth: BrokerAuth, log?: Logger):
       const hash = auth.credentials[username];
       const known = verified.get(username);
       if (hash && known) return timingSafeEqual(known, sha256(presented));
-      if (verifying >= maxVerifying) throw refuse(client, refused.unavailable, 'too many logins at once', username);
-      verifying++;
+      try {
+        await turn();
+      } catch (err) {
+        throw refuse(client, refused.unavailable, (err as Error).message, username);
+      }
       try {
         const ok = await verifySecret(presented.toString('utf8'), hash ?? dummyHash);
         if (ok && hash) verified.set(username, sha256(presented));
         return ok && hash !== undefined;
       } finally {
-        verifying--;
+        release();
       }
     };
     check().then(

@@ -19,6 +19,12 @@ const envSchema = z.object({
   SIM_FILE_FAULTS: z.coerce.number().min(0).max(1).default(0),
   BIND_HOST: bindHostFromEnv,
   SIM_START: z.iso.datetime().optional(),
+  /**
+   * the wall time at which the plant's clock read SIM_START (the deployment sets it with the pods'
+   * POD_CLOCK_ORIGIN): a simulator that starts (or restarts) later begins where the plant's clock is
+   * by now, so the pods' clock and the machines' agree
+   */
+  SIM_START_WALL: z.iso.datetime().optional(),
 });
 
 const log = createLogger('machine-sim');
@@ -31,7 +37,7 @@ try {
     seed: env.SIM_SEED,
     speed: env.SIM_SPEED,
     tickMs: plantStepMs(env.SIM_SPEED),
-    startMs: env.SIM_START ? Date.parse(env.SIM_START) : undefined,
+    startMs: env.SIM_START ? Date.parse(env.SIM_START) + (env.SIM_START_WALL ? Math.max(0, Date.now() - Date.parse(env.SIM_START_WALL)) * env.SIM_SPEED : 0) : undefined,
     machines,
     bindHost: env.BIND_HOST,
     controlPort: env.SIM_CONTROL_PORT,
