@@ -181,7 +181,9 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
   const mqttUrl = `mqtt://${a.host('broker')}:${a.port('broker', 'mqtt')}`;
   // faster than real time, the plant's clock starts now unless told otherwise, and the pods know it
   const simStart = o.simStart ?? (o.simulate && o.speed !== 1 ? Date.now() : undefined);
-  const podClock: Record<string, string> = simStart !== undefined ? { POD_CLOCK_ORIGIN: clockOrigin(simStart, Date.now()) } : {};
+  // the simulators and the pods share one anchor: plant time simStart at this wall time
+  const simWall = Date.now();
+  const podClock: Record<string, string> = simStart !== undefined ? { POD_CLOCK_ORIGIN: clockOrigin(simStart, simWall) } : {};
   const edgeId = edgeIdOf(plant);
   // the publisher's MQTT session exists in the broker from its start: what pods publish before the
   // publisher (re)connects, at first start or after a broker restart, waits for it
@@ -194,7 +196,7 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       name: 'simulators',
       role: 'simulators',
       dir: 'simulators/machine-sim',
-      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')), ...(simStart !== undefined ? { SIM_START: new Date(simStart).toISOString() } : {}) },
+      env: { ...files, SIM_SEED: String(o.seed), SIM_SPEED: String(o.speed), SIM_CONTROL_PORT: String(a.port('simulators', 'http')), ...(simStart !== undefined ? { SIM_START: new Date(simStart).toISOString(), SIM_START_WALL: new Date(simWall).toISOString() } : {}) },
       secretEnv: { ...baseSecrets, ...sqlSecrets, SIM_CONTROL_TOKEN: 'SIM_CONTROL_TOKEN' },
       httpPort: a.port('simulators', 'http'),
       tier: 'sim',
