@@ -6,3 +6,5 @@ export * from './erp.js';
 export * from './twin-api.js';
 export * from './live.js';
 export * from './acceptance-report.js';
+export * from './plant-view.js';
+export * from './live-board.js';
