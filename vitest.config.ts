@@ -24,10 +24,10 @@ export default defineConfig({
           exclude: ['**/node_modules/**', '**/dist/**', 'twin/**'],
         },
       },
-      // the twin's node-side tests: the real browser (playwright-core) against real programs, and the bench
+      // the twin's node-side tests: the real browser (playwright-core) against real programs
       {
         extends: true,
-        test: { name: 'twin-node', include: ['twin/src/e2e/**/*.test.ts', 'twin/src/bench/**/*.test.ts'] },
+        test: { name: 'twin-node', include: ['twin/src/e2e/**/*.test.ts', 'twin/src/bench/**/*.test.ts', 'twin/src/browser/**/*.test.ts'] },
       },
       // the twin (Svelte 5 in the browser): components and stores in happy-dom, compiled by the svelte plugin
       {
@@ -37,7 +37,7 @@ export default defineConfig({
           name: 'twin',
           root: 'twin',
           include: ['src/**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**', 'src/e2e/**', 'src/bench/**'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'src/e2e/**', 'src/bench/**', 'src/browser/**'],
           environment: 'happy-dom',
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -243,10 +243,15 @@ export class HallModel {
     return Object.values(this.meshes);
   }
 
-  /** Point above a machine where its label and marker sit. */
+  /** Point above a machine where its label sits (above the alarm marker). */
   anchor(i: number, out = new THREE.Vector3()): THREE.Vector3 {
     const m = this.machines[i]!;
-    return out.set(m.layout.x, m.layout.footprint.h + 0.9, m.layout.z);
+    return out.set(m.layout.x, m.layout.footprint.h + 1.7, m.layout.z);
+  }
+
+  /** The tallest machine's height (framing the camera). */
+  height(): number {
+    return Math.max(1, ...this.machines.map((m) => m.layout.footprint.h));
   }
 
   setPalette(p: Palette): void {
@@ -310,9 +315,10 @@ export class HallModel {
       this.hatch[part.prim].needsUpdate = true;
     }
     // the marker floats above the machine when an alarm is active, and is scaled away otherwise
-    const a = this.anchor(i);
+    const m = this.machines[i]!;
     const scale = look.alarm ? 1 : 0;
-    this.marker.setMatrixAt(i, this.tmp.compose(a.setY(a.y + 0.6), new THREE.Quaternion(), new THREE.Vector3(scale, scale * 1.4, scale)));
+    const at = new THREE.Vector3(m.layout.x, m.layout.footprint.h + 0.8, m.layout.z);
+    this.marker.setMatrixAt(i, this.tmp.compose(at, new THREE.Quaternion(), new THREE.Vector3(scale, scale * 1.4, scale)));
     this.marker.setColorAt(i, this.color.set(look.alarm ? p[look.alarm] : p.nodata));
     this.marker.instanceMatrix.needsUpdate = true;
     this.marker.instanceColor!.needsUpdate = true;

@@ -25,6 +25,8 @@ export class HallRenderer {
   private fullRatio: number;
   private ratio: number;
   private interacting = false;
+  /** the user moved the camera: a resize keeps their view instead of framing the hall again */
+  private userMoved = false;
   private lastFrameAt = 0;
   private slowFrames = 0;
   private readonly raycaster = new THREE.Raycaster();
@@ -41,7 +43,10 @@ export class HallRenderer {
     this.controls.maxPolarAngle = Math.PI * 0.47;
     this.controls.minDistance = 6;
     this.controls.addEventListener('change', () => this.invalidate());
-    this.controls.addEventListener('start', () => (this.interacting = true));
+    this.controls.addEventListener('start', () => {
+      this.interacting = true;
+      this.userMoved = true;
+    });
     this.controls.addEventListener('end', () => {
       this.interacting = false;
       this.slowFrames = 0;
@@ -60,14 +65,41 @@ export class HallRenderer {
     this.invalidate();
   }
 
-  /** Looks at the whole hall from its front-right corner. */
+  /** Looks at the whole hall from the front, a little to the right, framed to fill the canvas. */
   resetView(): void {
     if (!this.model) return;
+    this.userMoved = false;
     const { width, depth } = this.model.hall;
-    const c = new THREE.Vector3(width / 2, 0, depth / 2);
     const r = Math.max(width, depth);
-    this.camera.position.set(c.x + r * 0.12, r * 0.62, c.z + r * 0.78);
-    this.controls.target.copy(c);
+    const dir = new THREE.Vector3(0.1, 0.85, 0.75).normalize();
+    const target = new THREE.Vector3(width / 2, 0, depth / 2);
+    const corners = [0, width].flatMap((x) => [0, this.model!.height()].flatMap((y) => [0, depth].map((z) => new THREE.Vector3(x, y, z))));
+    const place = (dist: number) => {
+      this.camera.position.copy(target).addScaledVector(dir, dist);
+      this.camera.lookAt(target);
+      this.camera.updateMatrixWorld();
+    };
+    const ndc = () => corners.map((c) => c.clone().project(this.camera));
+    const fits = () => ndc().every((p) => Math.abs(p.x) <= 0.94 && Math.abs(p.y) <= 0.9);
+    // the nearest distance at which all of the hall is in view, then centred and fitted again
+    const fit = () => {
+      let lo = 1, hi = r * 10;
+      for (let i = 0; i < 30; i++) {
+        const mid = (lo + hi) / 2;
+        place(mid);
+        if (fits()) hi = mid;
+        else lo = mid;
+      }
+      place(hi);
+    };
+    fit();
+    const p = ndc();
+    const cx = (Math.min(...p.map((v) => v.x)) + Math.max(...p.map((v) => v.x))) / 2;
+    const cy = (Math.min(...p.map((v) => v.y)) + Math.max(...p.map((v) => v.y))) / 2;
+    const shifted = new THREE.Vector3(cx, cy, new THREE.Vector3().copy(target).project(this.camera).z).unproject(this.camera);
+    target.add(new THREE.Vector3(shifted.x - target.x, 0, shifted.z - target.z));
+    fit();
+    this.controls.target.copy(target);
     this.controls.maxDistance = r * 3;
     this.controls.update();
     this.invalidate();
@@ -78,6 +110,7 @@ export class HallRenderer {
     this.renderer.setSize(width, height, false);
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
+    if (!this.userMoved) this.resetView();
     this.invalidate();
   }
 

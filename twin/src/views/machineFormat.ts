@@ -1,4 +1,13 @@
+import type { PlantTag } from '../lib/api/types.js';
 import { t } from '../lib/i18n/index.js';
+
+/**
+ * Key parameters are the process values, setpoints and the cycle time; the other role tags (state,
+ * counters, alarm code, job, part, heartbeat, clock) are shown as what they mean elsewhere on the page.
+ */
+export function isKeyParameter(tag: PlantTag): boolean {
+  return !tag.role || tag.role === 'setpoint' || tag.role === 'cycle_time';
+}
 
 /** A tag value for people: numbers with at most 3 significant decimals, booleans as On/Off. */
 export function formatValue(v: number | string | boolean | null): string {

@@ -1,8 +1,11 @@
 /**
  * The cloud's downsampled buckets as uPlot columns: x in seconds, the bucket average as the line and
- * min/max as its envelope. A bucket missing from the reply means no good reading in it, so a null is
- * put there: the chart shows a gap instead of drawing a line across time without data.
+ * min/max as its envelope. Pods report by exception and refresh every value each 60 s, so buckets
+ * may be sparse while the value simply held; a silence longer than `holdMs` (or 1.5 buckets, whichever
+ * is longer) means no good reading, and a null goes there: a gap, not a line across time without data.
  */
+export const defaultHoldMs = 150_000;
+
 import type { SeriesBucket } from '../api/types.js';
 
 export type Column = (number | null)[];
@@ -13,11 +16,12 @@ export interface ChartData {
   max: Column;
 }
 
-export function bucketsToData(buckets: readonly SeriesBucket[], bucketMs: number): ChartData {
+export function bucketsToData(buckets: readonly SeriesBucket[], bucketMs: number, holdMs = defaultHoldMs): ChartData {
   const out: ChartData = { xs: [], avg: [], min: [], max: [] };
+  const gap = Math.max(bucketMs * 1.5, holdMs);
   let prev: number | null = null;
   for (const b of buckets) {
-    if (prev !== null && b.t - prev > bucketMs * 1.5) {
+    if (prev !== null && b.t - prev > gap) {
       out.xs.push((prev + bucketMs) / 1000);
       out.avg.push(null);
       out.min.push(null);
