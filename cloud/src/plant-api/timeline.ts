@@ -7,7 +7,8 @@ type PodRow = { ts: number; status: string; machine_connected: boolean };
 
 /**
  * A machine's state timeline over [from, to): merged intervals of the same state and quality,
- * `nodata` where the pod was offline or the machine unreachable (never the last state drawn on),
+ * `nodata` where the pod was offline or the machine unreachable, and after such an outage until the
+ * machine's next state (never the last state drawn on),
  * cut at the machine's latest message. At most `limit` intervals: beyond them the reply ends early
  * with `truncated` (each source is read with a row limit, so a year costs no more than a shift).
  */
@@ -32,11 +33,18 @@ export async function stateTimeline(db: Kysely<CloudTables>, machineId: string, 
   const edges: Edge[] = [...states.rows.map((s) => ({ ts: Number(s.ts), state: s })), ...pods.rows.map((p) => ({ ts: Number(p.ts), pod: p }))]
     .filter((e) => e.ts < end)
     .sort((a, b) => a.ts - b.ts);
+  // a pod outage forgets the state: after it, the state is unknown until the machine says it again
+  const down = (p: PodRow | undefined) => p !== undefined && (p.status !== 'online' || !p.machine_connected);
   let state = stateBefore.rows[0];
+  if (state) {
+    const outage = await sql<{ n: number }>`select count(*)::int as n from pod_event where machine_id = ${machineId} and ts > ${state.ts} and ts < ${from}
+      and (status <> 'online' or not machine_connected)`.execute(db);
+    if (Number(outage.rows[0]?.n)) state = undefined;
+  }
   let pod = podBefore.rows[0];
   const intervals: TimelineInterval[] = [];
   const current = (): { state: TimelineState; quality: Quality } => {
-    if ((pod && (pod.status !== 'online' || !pod.machine_connected)) || !state) return { state: 'nodata', quality: 'bad' };
+    if (down(pod) || !state) return { state: 'nodata', quality: 'bad' };
     return { state: state.state as TimelineState, quality: state.quality as Quality };
   };
   let at = from;
@@ -52,6 +60,7 @@ export async function stateTimeline(db: Kysely<CloudTables>, machineId: string, 
     close(e.ts);
     if (e.state) state = e.state;
     if (e.pod) pod = e.pod;
+    if (down(pod)) state = undefined;
   }
   close(end);
   if (intervals.length > limit) {
