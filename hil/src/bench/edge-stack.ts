@@ -132,11 +132,12 @@ async function startMosquitto(dir: string): Promise<{ child: ChildProcess; port:
  * trust on 127.0.0.1), so that its memory is the job database's alone. Needs root (initdb runs as
  * the postgres user).
  */
-async function startPostgres(dir: string): Promise<{ url: string; pids(): number[]; stop(): void }> {
+async function startPostgres(): Promise<{ url: string; pids(): number[]; stop(): void }> {
   const bin = readdirSync('/usr/lib/postgresql').map((v) => join('/usr/lib/postgresql', v, 'bin')).find((b) => existsSync(join(b, 'initdb')));
   if (!bin || process.getuid?.() !== 0) throw new Error('the site configuration needs root and PostgreSQL binaries (/usr/lib/postgresql/<v>/bin) for a cluster of its own');
+  // not below the plant's run directory: that one is private to its user, and the cluster runs as postgres
+  const dir = mkdtempSync(join(tmpdir(), 'bench-postgres-'));
   const data = join(dir, 'pgdata');
-  mkdirSync(dir, { recursive: true });
   spawnSync('chown', ['postgres', dir]);
   const as = (cmd: string, args: string[]) => {
     const r = spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { encoding: 'utf8' });
@@ -155,7 +156,10 @@ async function startPostgres(dir: string): Promise<{ url: string; pids(): number
         return false;
       }
     })],
-    stop: () => as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    stop: () => {
+      as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -169,7 +173,7 @@ async function stackRun(config: 'embedded' | 'site', offset: number) {
     if (config === 'site') {
       mosquitto = await startMosquitto(join(run.runDir, 'mosquitto'));
       for (const p of run.programs) if (p.env.MQTT_URL) p.env.MQTT_URL = `mqtt://127.0.0.1:${mosquitto.port}`;
-      postgres = await startPostgres(join(run.runDir, 'postgres'));
+      postgres = await startPostgres();
       const jm = run.byRole('job-manager');
       delete jm.env.JM_DATA_DIR;
       jm.env.DATABASE_URL = postgres.url;

@@ -8,7 +8,7 @@ import { hashSecret } from '@plant-twin/runtime';
  * environment of every deployable. The local supervisor (`npm start`), the Kubernetes manifest
  * renderer and the HIL suites all use it, so the three runtimes cannot drift apart.
  */
-export type ProgramRole = 'simulators' | 'erp-sim' | 'broker' | 'machine-pod' | 'job-manager' | 'publisher' | 'cloud';
+export type ProgramRole = 'simulators' | 'erp-sim' | 'broker' | 'machine-pod' | 'job-manager' | 'publisher' | 'andon' | 'cloud';
 
 export interface Program {
   /** unique name: process name locally, Deployment/Service name in Kubernetes */
@@ -142,6 +142,7 @@ export function secretKeys(plant: Plant): string[] {
   const sql = plant.machines.flatMap((m) => (m.interface.type === 'sql' ? [m.interface.passwordEnv] : []));
   return [
     'POD_API_TOKEN', 'JM_API_TOKEN', 'ERP_USER', 'ERP_PASSWORD', 'EDGE_TOKEN', 'EDGE_CREDENTIALS', 'SIM_CONTROL_TOKEN', 'METRICS_TOKEN', 'MQTT_CREDENTIALS',
+    'ANDON_DEVICE_TOKEN', 'ANDON_DEVICE_CREDENTIALS',
     ...mqttUsers(plant).map((u) => u.passwordKey),
     ...new Set(sql),
   ];
@@ -162,11 +163,13 @@ export async function derivedSecrets(plant: Plant, s: Record<string, string>): P
   return {
     EDGE_CREDENTIALS: JSON.stringify({ [edgeIdOf(plant)]: await hashSecret(need('EDGE_TOKEN')) }),
     MQTT_CREDENTIALS: JSON.stringify(Object.fromEntries(mqtt)),
+    // the edge andon's own screen (more: add their hashes to the Secret's ANDON_DEVICE_CREDENTIALS)
+    ANDON_DEVICE_CREDENTIALS: JSON.stringify({ 'andon-edge': await hashSecret(need('ANDON_DEVICE_TOKEN')) }),
   };
 }
 
 /** Secret keys whose values derivedSecrets makes (the others are random, or the site's own) */
-export const derivedSecretKeys = ['EDGE_CREDENTIALS', 'MQTT_CREDENTIALS'];
+export const derivedSecretKeys = ['EDGE_CREDENTIALS', 'MQTT_CREDENTIALS', 'ANDON_DEVICE_CREDENTIALS'];
 
 /** A simulated plant's clock as the pods are told it (POD_CLOCK_ORIGIN): plant time at a wall time. */
 export const clockOrigin = (plantMs: number, wallMs: number) => `${new Date(plantMs).toISOString()} at ${new Date(wallMs).toISOString()}`;
@@ -230,6 +233,19 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
     httpPort: a.port('broker', 'http'),
     tier: 'edge',
     after: [],
+  });
+
+  // the andon screens' server at the edge (edge/andon): reads the broker, serves the twin's andon route
+  const andonMqtt = mqttClientEnv(plant, andonProgram, mqttUrl);
+  programs.push({
+    name: andonProgram,
+    role: 'andon',
+    dir: 'edge/andon',
+    env: { ...files, ANDON_PORT: String(a.port(andonProgram, 'http')), ...andonMqtt.env },
+    secretEnv: { ...baseSecrets, ...andonMqtt.secretEnv, ANDON_DEVICE_CREDENTIALS: 'ANDON_DEVICE_CREDENTIALS' },
+    httpPort: a.port(andonProgram, 'http'),
+    tier: 'edge',
+    after: ['broker'],
   });
 
   for (const m of plant.machines) {

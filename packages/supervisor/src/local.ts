@@ -12,6 +12,7 @@ export const localPorts = {
   'erp-sim': 12300,
   'job-manager': 12100,
   publisher: 12200,
+  andon: 12500,
   cloud: 8443,
   broker: 11883,
   brokerHealth: 12210,

@@ -29,7 +29,7 @@ describe('k3d manifests', () => {
   it('run every edge program from the base and add only simulators in the sim overlay', () => {
     const deps = docs.filter((d) => d.doc.kind === 'Deployment');
     const base = deps.filter((d) => d.file.startsWith('base/')).map((d) => d.doc.metadata.name);
-    expect(base).toHaveLength(11 + 4); // eleven machine pods, broker, job manager, publisher, cloud
+    expect(base).toHaveLength(11 + 5); // eleven machine pods, broker, andon, job manager, publisher, cloud
     const sim = deps.filter((d) => d.file.startsWith('overlays/sim/')).map((d) => d.doc.metadata.name);
     expect(sim.sort()).toEqual(['erp-sim', 'simulators']);
   });

@@ -48,6 +48,7 @@ const resources: Record<Program['role'], { cpu: string; memory: string; limit: s
   'machine-pod': { cpu: '25m', memory: '64Mi', limit: '96Mi' },
   broker: { cpu: '50m', memory: '48Mi', limit: '128Mi' },
   publisher: { cpu: '50m', memory: '64Mi', limit: '192Mi' },
+  andon: { cpu: '25m', memory: '64Mi', limit: '128Mi' },
   'job-manager': { cpu: '100m', memory: '384Mi', limit: '1Gi' },
   cloud: { cpu: '250m', memory: '512Mi', limit: '1Gi' },
   simulators: { cpu: '250m', memory: '256Mi', limit: '512Mi' },
@@ -66,6 +67,7 @@ const disruptionGroup: Record<Program['role'], string> = {
   'machine-pod': 'machines',
   broker: 'edge-services',
   publisher: 'edge-services',
+  andon: 'edge-services',
   'job-manager': 'edge-services',
   cloud: 'cloud',
   simulators: 'simulated-plant',
@@ -226,13 +228,15 @@ function basePolicies(): Manifest[] {
   return [
     policy('default-deny', {}, { ingress: [], egress: [] }),
     policy('dns', {}, { egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }, tcp(53)] }] }),
-    policy('broker', role('broker'), { ingress: [{ from: [{ podSelector: role('machine-pod') }, { podSelector: role('publisher') }], ports: [tcp(mqttPort)] }] }),
+    policy('broker', role('broker'), { ingress: [{ from: [{ podSelector: role('machine-pod') }, { podSelector: role('publisher') }, { podSelector: role('andon') }], ports: [tcp(mqttPort)] }] }),
     policy('machine-pods-to-broker', role('machine-pod'), { egress: [{ to: [{ podSelector: role('broker') }], ports: [tcp(mqttPort)] }] }),
     policy('machine-pods-from-job-manager', role('machine-pod'), { ingress: [{ from: [{ podSelector: role('job-manager') }], ports: [tcp(httpPort)] }] }),
     policy('job-manager-to-machine-pods', role('job-manager'), { egress: [{ to: [{ podSelector: role('machine-pod') }], ports: [tcp(httpPort)] }] }),
     policy('publisher-to-broker-and-cloud', role('publisher'), { egress: [{ to: [{ podSelector: role('broker') }], ports: [tcp(mqttPort)] }, { to: [{ podSelector: role('cloud') }], ports: [tcp(httpPort)] }] }),
     // the cloud serves the twin to people: any source
     policy('cloud', role('cloud'), { ingress: [{ ports: [tcp(httpPort)] }] }),
+    // the edge andon server: reads the broker, serves the shop floor's screens (any source)
+    policy('andon', role('andon'), { ingress: [{ ports: [tcp(httpPort)] }], egress: [{ to: [{ podSelector: role('broker') }], ports: [tcp(mqttPort)] }] }),
   ];
 }
 
