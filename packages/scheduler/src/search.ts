@@ -21,6 +21,8 @@ export interface SearchOptions {
   destroyMax?: number;
   /** iterated greedy: share of the removed jobs taken from the makespan (or costliest) machine, default 0.5 */
   criticalShare?: number;
+  /** iterated greedy: share of restarts that put one removed job at a random place, default 0.2 */
+  kickShare?: number;
   /** start from these free lists (a re-plan's repaired plan) instead of the constructive rules */
   initial?: number[][];
 }
@@ -62,6 +64,9 @@ export class Search {
   private maxTicks = Infinity;
   private readonly temperature: number;
   private readonly now: () => number;
+  /** jobs whose insertion / swap neighbourhood may hold an improvement (don't-look bits) */
+  private readonly dirtyIns: Uint8Array;
+  private readonly dirtySwap: Uint8Array;
   private readonly lowerBound: number;
   /** how much the tie-breaker counts when a worse solution is accepted (else a plateau is a random walk) */
   private readonly secWeight: number;
@@ -72,6 +77,8 @@ export class Search {
     lowerBound = -Infinity,
   ) {
     this.sched = new Schedule(inst);
+    this.dirtyIns = new Uint8Array(inst.n).fill(1);
+    this.dirtySwap = new Uint8Array(inst.n).fill(1);
     this.now = opts.now ?? (() => performance.now());
     this.rng = new Rng(opts.seed ?? 1);
     this.movable = movableJobs(inst);
@@ -189,6 +196,24 @@ export class Search {
     };
   }
 
+  /** sets machine k's free list; its jobs and those of the machine that sets the score are looked at again */
+  private set(k: number, list: number[]): void {
+    const s = this.sched;
+    s.setFree(k, list);
+    this.markDirty(k);
+    let crit = 0;
+    const key = this.inst.cost.makespan > 0 ? s.comp : s.cost;
+    for (let q = 1; q < this.inst.m; q++) if (key[q]! > key[crit]!) crit = q;
+    if (crit !== k) this.markDirty(crit);
+  }
+
+  private markDirty(k: number): void {
+    for (const j of this.sched.free[k]!) {
+      this.dirtyIns[j] = 1;
+      this.dirtySwap[j] = 1;
+    }
+  }
+
   private tick(): void {
     if (this.ticks >= this.maxTicks || this.now() >= this.deadline) throw new Stop();
     this.ticks++;
@@ -197,7 +222,7 @@ export class Search {
   private destroyAndRebuild(): void {
     const s = this.sched;
     const n = this.movable.length;
-    const dMax = this.opts.destroyMax ?? Math.max(2, Math.min(12, Math.round(n / 8)));
+    const dMax = this.opts.destroyMax ?? Math.max(4, Math.min(12, Math.round(n / 8)));
     const d = Math.min(n, 2 + this.rng.int(dMax - 1));
     const removed: number[] = [];
     const taken = new Set<number>();
@@ -208,9 +233,9 @@ export class Search {
       if (key[k]! > key[crit]!) crit = k;
     }
     const critJobs = s.free[crit]!;
+    const fromCritical = Math.min(critJobs.length, Math.floor(d * (this.opts.criticalShare ?? 0.5)));
     while (removed.length < d) {
-      const fromCrit = critJobs.length > 0 && removed.length < d * (this.opts.criticalShare ?? 0.5);
-      const j = fromCrit ? critJobs[this.rng.int(critJobs.length)]! : this.movable[this.rng.int(n)]!;
+      const j = removed.length < fromCritical ? critJobs[this.rng.int(critJobs.length)]! : this.movable[this.rng.int(n)]!;
       if (taken.has(j)) continue;
       taken.add(j);
       removed.push(j);
@@ -220,8 +245,23 @@ export class Search {
       const k = s.machineOf[j]!;
       byMachine.set(k, (byMachine.get(k) ?? s.free[k]!).filter((x) => x !== j));
     }
-    for (const [k, list] of byMachine) s.setFree(k, list);
-    for (const j of removed) this.insertBest(j);
+    for (const [k, list] of byMachine) this.set(k, list);
+    // now and then one job goes to a random place: greedy reinsertion alone often rebuilds the same plan
+    const kick = this.rng.next() < (this.opts.kickShare ?? 0.2) ? 1 : 0;
+    for (let i = 0; i < removed.length; i++) {
+      const j = removed[i]!;
+      if (i < kick) this.insertRandom(j);
+      else this.insertBest(j);
+    }
+  }
+
+  private insertRandom(j: number): void {
+    const s = this.sched;
+    const elig = this.inst.eligible[j]!;
+    const k = elig[this.rng.int(elig.length)]!;
+    const list = [...s.free[k]!];
+    list.splice(this.rng.int(list.length + 1), 0, j);
+    this.set(k, list);
   }
 
   /** inserts unassigned job j where the score (then the tie-breaker) is lowest */
@@ -252,7 +292,7 @@ export class Search {
     }
     const list = [...s.free[bestK]!];
     list.splice(bestQ, 0, j);
-    s.setFree(bestK, list);
+    this.set(bestK, list);
   }
 
   /** variable-neighbourhood descent: insertions until none improves, then swaps; repeat while swaps help */
@@ -272,7 +312,9 @@ export class Search {
     const order = this.rng.shuffle([...this.movable]);
     const patch: number[] = [];
     for (const j of order) {
+      if (!this.dirtyIns[j]) continue;
       this.tick();
+      this.dirtyIns[j] = 0;
       const a = s.machineOf[j]!;
       const listA = s.free[a]!;
       const i = listA.indexOf(j);
@@ -345,12 +387,12 @@ export class Search {
       const without = listA.filter((x) => x !== j);
       if (bestK === a) {
         without.splice(bestQ, 0, j);
-        s.setFree(a, without);
+        this.set(a, without);
       } else {
-        s.setFree(a, without);
+        this.set(a, without);
         const listB = [...s.free[bestK]!];
         listB.splice(bestQ, 0, j);
-        s.setFree(bestK, listB);
+        this.set(bestK, listB);
       }
     }
     return any;
@@ -396,12 +438,12 @@ export class Search {
     const without = s.free[a]!.filter((x) => x !== j);
     if (bestK === a) {
       without.splice(bestQ, 0, j);
-      s.setFree(a, without);
+      this.set(a, without);
     } else {
-      s.setFree(a, without);
+      this.set(a, without);
       const listB = [...s.free[bestK]!];
       listB.splice(bestQ, 0, j);
-      s.setFree(bestK, listB);
+      this.set(bestK, listB);
     }
     return true;
   }
@@ -416,7 +458,9 @@ export class Search {
     const pa: number[] = [];
     const pb: number[] = [];
     for (const j of order) {
+      if (!this.dirtySwap[j]) continue;
       this.tick();
+      this.dirtySwap[j] = 0;
       const a = s.machineOf[j]!;
       let i = s.free[a]!.indexOf(j);
       const score0 = s.total();
@@ -477,14 +521,14 @@ export class Search {
         const other = listA[t]!;
         listA[t] = j;
         listA[i] = other;
-        s.setFree(a, listA);
+        this.set(a, listA);
       } else {
         const listB = [...s.free[best.b]!];
         const j2 = listB[best.q]!;
         listB[best.q] = j;
         listA[i] = j2;
-        s.setFree(a, listA);
-        s.setFree(best.b, listB);
+        this.set(a, listA);
+        this.set(best.b, listB);
       }
       i = -1;
     }
