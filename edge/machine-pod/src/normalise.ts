@@ -122,6 +122,14 @@ export class Normaliser {
     return out;
   }
 
+  /**
+   * Whether the times of the messages come from the machine: not for a machine with a clock tag
+   * before its first good reading (the pod's own clock stands in, there is nothing to judge).
+   */
+  knowsMachineTime(): boolean {
+    return !this.roleTag.has('clock') || this.clock !== undefined;
+  }
+
   currentState(): MachineState | null {
     return this.state;
   }

@@ -127,12 +127,13 @@ export async function startMachinePod(cfg: PodConfig): Promise<MachinePod> {
   const ctx: DriverContext = {
     machine, stateDir: cfg.stateDir, log, metrics,
     emit: async (events: MachineEvent[], opts) => {
-      const bodies = normaliser.normalise(events).map((b) => {
-        if (!guard) return b;
+      const bodies = normaliser.normalise(events);
+      // only the machine's own times are judged (a PLC's before its first clock reading are the pod's)
+      if (guard && normaliser.knowsMachineTime()) bodies.forEach((b, i) => {
         const stamped = guard.stamp(b);
         if (stamped !== b) metrics.clockRestamped.inc(metrics.labels);
         metrics.clockSkew.set(metrics.labels, guard.skewMs / 1000);
-        return stamped;
+        bodies[i] = stamped;
       });
       const acked = Promise.all(bodies.map((b) => pub.publish(b, opts)));
       if (opts.durable) {
