@@ -13,7 +13,7 @@ const help = `npm run hil -- --target sim|<site.yaml> [options]
   --suite <names>       comma-separated: ${hilSuites.map((s) => s.name).join(', ')} (default: all)
   --machines <ids>      comma-separated machine ids (default: all)
   --soak <duration>     run the soak suite for e.g. 30s, 5m, 8h (default: no soak)
-  --latency <duration>  how long the latency suite polls each machine (default 10s)
+  --latency <duration>  how long the latency suite polls each machine (default 30s: p99 then rests on ~300 polls of an S7)
   --junit <file>        write JUnit XML (Jenkins, GitLab)
   --html <file>         write the printable HTML report (self-contained)
   --json <file>         write the report as JSON (plant-twin/acceptance-report@1)

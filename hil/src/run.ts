@@ -29,7 +29,7 @@ export async function runHil(o: HilRunOptions): Promise<AcceptanceReport> {
     target: o.target,
     machines,
     allowWrites: o.allowWrites ?? false,
-    latencyMs: o.latencyMs ?? 10_000,
+    latencyMs: o.latencyMs ?? 30_000,
     soakMs: o.soakMs ?? 0,
     progress: o.progress ?? (() => undefined),
   };

@@ -70,11 +70,25 @@ async function runDrill(ctx: SuiteContext, d: Drill, log: CaseLog): Promise<void
   });
 }
 
-function proxied(target: Machine): () => Promise<{ host: string; port: number; proxy: ChaosProxy; close(): Promise<void> }> {
-  return async () => {
-    const itf = target.interface as { host: string; port: number };
-    const proxy = await new ChaosProxy({ host: itf.host, port: itf.port }).listen();
-    return { host: '127.0.0.1', port: proxy.port, proxy, close: () => proxy.close() };
+/** A link cut between the driver and the machine: the driver goes through a user-space proxy that drops every connection and refuses new ones for the outage. */
+function linkCut(name: string, machine: Machine, reason: RegExp, limits: { detectWithinMs: number; recoverWithinMs: number }, notReason?: RegExp): Drill {
+  let proxy: ChaosProxy | undefined;
+  const itf = machine.interface as { host: string; port: number };
+  return {
+    name,
+    machine,
+    via: async () => {
+      proxy = await new ChaosProxy({ host: itf.host, port: itf.port }).listen();
+      return { host: '127.0.0.1', port: proxy.port, close: () => proxy!.close() };
+    },
+    inject: async () => {
+      proxy!.refuse(true);
+      proxy!.dropAll();
+    },
+    restore: async () => proxy!.refuse(false),
+    reason,
+    ...(notReason ? { notReason } : {}),
+    ...limits,
   };
 }
 
@@ -86,52 +100,11 @@ function drills(ctx: SuiteContext): Drill[] {
   const out: Drill[] = [];
   if (s7[0]) out.push({ name: 'PLC powered off', machine: s7[0], inject: face(s7[0], 'stop'), restore: face(s7[0], 'start'), reason: /ECONNREFUSED|closed|ECONNRESET|no reply/, detectWithinMs: 10_000, recoverWithinMs: 35_000 });
   const cut = s7[1] ?? s7[0];
-  if (cut) {
-    let proxy: ChaosProxy | undefined;
-    const via = proxied(cut);
-    out.push({
-      name: 'S7 link cut (user-space proxy)',
-      machine: cut,
-      via: async () => {
-        const p = await via();
-        proxy = p.proxy;
-        return p;
-      },
-      inject: async () => {
-        proxy!.refuse(true);
-        proxy!.dropAll();
-      },
-      restore: async () => proxy!.refuse(false),
-      // a link that was up and is cut reads "closed by the PLC", never a handshake stage (fixed defect)
-      reason: /connection closed by the PLC$|ECONNRESET/,
-      notReason: /setup communication/,
-      detectWithinMs: 5_000,
-      recoverWithinMs: 35_000,
-    });
-  }
+  // a link that was up and is cut reads "closed by the PLC", never a handshake stage (fixed defect)
+  if (cut) out.push(linkCut('S7 link cut (user-space proxy)', cut, /connection closed by the PLC$|ECONNRESET/, { detectWithinMs: 5_000, recoverWithinMs: 35_000 }, /setup communication/));
   if (sql[0]) out.push({ name: 'SQL Server stopped', machine: sql[0], inject: face(sql[0], 'stop'), restore: face(sql[0], 'start'), reason: /.+/, detectWithinMs: 15_000, recoverWithinMs: 20_000 });
   const sqlCut = sql[1] ?? sql[0];
-  if (sqlCut) {
-    let proxy: ChaosProxy | undefined;
-    const via = proxied(sqlCut);
-    out.push({
-      name: 'SQL link cut (user-space proxy)',
-      machine: sqlCut,
-      via: async () => {
-        const p = await via();
-        proxy = p.proxy;
-        return p;
-      },
-      inject: async () => {
-        proxy!.refuse(true);
-        proxy!.dropAll();
-      },
-      restore: async () => proxy!.refuse(false),
-      reason: /.+/,
-      detectWithinMs: 15_000,
-      recoverWithinMs: 20_000,
-    });
-  }
+  if (sqlCut) out.push(linkCut('SQL link cut (user-space proxy)', sqlCut, /.+/, { detectWithinMs: 15_000, recoverWithinMs: 20_000 }));
   const f = files[0];
   if (f && f.interface.type === 'file') {
     const share = f.interface.share;
