@@ -99,6 +99,7 @@ export function combinatorialBound(inst: Instance, r: Relaxation = relaxation(in
     loadSum += bestLoad;
     single = Math.max(single, bestSingle);
   }
+  tard = Math.max(tard, groupTardinessBound(inst, r));
   firstGain.sort((a, b) => b - a);
   const setup = Math.max(0, setupNotFirst - firstGain.slice(0, m).reduce((a, b) => a + b, 0));
   const calendars = inst.calendars.some((c) => c !== null);
@@ -106,4 +107,81 @@ export function combinatorialBound(inst: Instance, r: Relaxation = relaxation(in
   const makespan = Math.max(single, calendars ? Math.min(...inst.calendars.map((c) => (c ? c.endAt(avg) : avg))) : avg);
   const c = inst.cost;
   return r.headCost + c.tardiness * tard + c.setup * setup + c.makespan * makespan;
+}
+
+/**
+ * Weighted tardiness per group of machines that share jobs (the eligibility graph's components: the work
+ * centres), summed over groups. In a group, for the jobs due by each due date (a set S): sum over S of
+ * w (C - d) <= sum over S of w T, and sum over S of w C is at least the Eastman-Even-Isaacs bound for
+ * parallel machines (Smith's rule on one machine, shared out) with each job at its least work anywhere in the
+ * group, started no earlier than the earliest machine there comes free. Jobs outside S add their
+ * alone-on-a-machine lateness.
+ */
+function groupTardinessBound(inst: Instance, r: Relaxation): number {
+  const { m } = inst;
+  const parent = Array.from({ length: m }, (_, k) => k);
+  const find = (k: number): number => (parent[k] === k ? k : (parent[k] = find(parent[k]!)));
+  for (const j of r.free) {
+    const e = inst.eligible[j]!;
+    for (let i = 1; i < e.length; i++) parent[find(e[i]!)] = find(e[0]!);
+  }
+  const groups = new Map<number, number[]>();
+  for (const j of r.free) {
+    const g = find(inst.eligible[j]![0]!);
+    const list = groups.get(g) ?? [];
+    list.push(j);
+    groups.set(g, list);
+  }
+  let total = 0;
+  for (const [g, jobs] of groups) {
+    const machines = Array.from({ length: m }, (_, k) => k).filter((k) => find(k) === g);
+    const mg = machines.length;
+    const start = Math.min(...machines.map((k) => r.headEnd[k]!));
+    const info = jobs.map((j) => {
+      let p = Infinity;
+      let single = Infinity;
+      for (const k of inst.eligible[j]!) {
+        const s = Math.min(r.minIn[j * m + k]!, r.firstIn[j * m + k]!);
+        p = Math.min(p, inst.p[j * m + k]! + s);
+        const cal = inst.calendars[k];
+        const rel = cal ? cal.work(Math.max(0, inst.release[j]!)) : inst.release[j]!;
+        const endW = Math.max(r.headEnd[k]! + s, rel) + inst.p[j * m + k]!;
+        single = Math.min(single, Math.max(0, (cal ? cal.endAt(endW) : endW) - inst.due[j]!));
+      }
+      return { w: inst.weight[j]!, p, d: inst.due[j]!, single: inst.weight[j]! * single };
+    });
+    const byDue = [...info].sort((a, b) => a.d - b.d);
+    const singleAll = info.reduce((a, x) => a + x.single, 0);
+    let best = singleAll;
+    // Smith's order of the prefix, kept sorted as jobs join
+    const smith: typeof info = [];
+    let wd = 0;
+    let wp = 0;
+    let singleIn = 0;
+    for (const x of byDue) {
+      let lo = 0;
+      let hi = smith.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (smith[mid]!.p * x.w <= x.p * smith[mid]!.w) lo = mid + 1;
+        else hi = mid;
+      }
+      smith.splice(lo, 0, x);
+      wd += x.w * x.d;
+      wp += x.w * x.p;
+      singleIn += x.single;
+      let t = 0;
+      let f1 = 0;
+      let w = 0;
+      for (const y of smith) {
+        t += y.p;
+        f1 += y.w * t;
+        w += y.w;
+      }
+      const wc = f1 / mg + ((mg - 1) / (2 * mg)) * wp + w * start;
+      best = Math.max(best, Math.max(wc - wd, singleIn) + singleAll - singleIn);
+    }
+    total += best;
+  }
+  return total;
 }

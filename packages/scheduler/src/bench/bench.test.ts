@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseReference } from '../formats/vallada-ruiz.js';
-import { parseArgs } from './main.js';
+import { parseArgs, spread } from './main.js';
 import { makespanOf, mean, rpd, shareAtReference, weightedTardinessOf } from './rpd.js';
 import { runVr, runWt } from './tasks.js';
 
@@ -62,5 +62,8 @@ describe('benchmark arithmetic', () => {
     expect(() => parseArgs(['--vr-dir', '/x'])).toThrow(/go together/);
     expect(() => parseArgs(['--budget-s', '0'])).toThrow(/positive/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument --fast/);
+    expect(parseArgs(['--replicates', '1', '--wt-sample', '25'])).toMatchObject({ replicates: 1, wtSample: 25, longSample: null });
+    expect(spread([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 4)).toEqual([0, 3, 6, 9]);
+    expect(spread([1, 2], null)).toEqual([1, 2]);
   });
 });

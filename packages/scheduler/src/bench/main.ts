@@ -20,6 +20,12 @@ interface Args {
   vrReference: string | null;
   budgetS: number | null;
   workers: number;
+  /** large Vallada-Ruiz instances with replicate <= this (3: all 36; 1: one of each of the 12 classes) */
+  replicates: number;
+  /** reduced runs for a loaded machine: instances for the 60 s budget, weighted tardiness instances per set, plant seeds */
+  longSample: number | null;
+  wtSample: number | null;
+  plantSeeds: number;
 }
 
 export function parseArgs(argv: readonly string[]): Args {
@@ -32,6 +38,10 @@ export function parseArgs(argv: readonly string[]): Args {
     vrReference: null,
     budgetS: null,
     workers: Math.max(1, Math.min(2, cpus().length)),
+    replicates: 3,
+    longSample: null,
+    wtSample: null,
+    plantSeeds: 3,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -50,7 +60,11 @@ export function parseArgs(argv: readonly string[]): Args {
       a.budgetS = Number(value());
       if (!(a.budgetS > 0)) throw new Error('--budget-s must be a positive number of seconds');
     } else if (arg === '--workers') a.workers = Math.max(1, Number(value()) | 0);
-    else throw new Error(`unknown argument ${arg} (--json --quick --data-dir --plant --vr-dir --vr-reference --budget-s --workers)`);
+    else if (arg === '--replicates') a.replicates = Math.max(1, Math.min(3, Number(value()) | 0));
+    else if (arg === '--long-sample') a.longSample = Math.max(1, Number(value()) | 0);
+    else if (arg === '--wt-sample') a.wtSample = Math.max(1, Number(value()) | 0);
+    else if (arg === '--plant-seeds') a.plantSeeds = Math.max(1, Number(value()) | 0);
+    else throw new Error(`unknown argument ${arg} (--json --quick --data-dir --plant --vr-dir --vr-reference --budget-s --workers --replicates --long-sample --wt-sample --plant-seeds)`);
   }
   if ((a.vrDir === null) !== (a.vrReference === null)) throw new Error('--vr-dir and --vr-reference go together');
   return a;
@@ -95,6 +109,12 @@ async function runPool<R>(tasks: readonly Task[], workers: number, progress: (do
 /** the large instance alone in a fresh process, so its peak memory is its own */
 async function runAlone<R>(task: Task): Promise<R> {
   return (await runPool<R>([task], 1, () => {}))[0]!;
+}
+
+/** `count` items spread evenly over the list (every class of a sorted instance list gets its share) */
+export function spread<T>(items: readonly T[], count: number | null): T[] {
+  if (count === null || count >= items.length) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
 }
 
 function vrFiles(dir: string, limit?: number): string[] {
@@ -152,20 +172,21 @@ async function main(): Promise<void> {
   const dir = args.dataDir;
   if (!existsSync(dir)) throw new Error(`no benchmark data at ${dir} (--data-dir)`);
   const ref = parseReference(readFileSync(join(dir, 'vallada-ruiz/reference.csv'), 'utf8'));
-  const large = vrFiles(join(dir, 'vallada-ruiz/large'), q ? 3 : undefined);
+  const large = vrFiles(join(dir, 'vallada-ruiz/large'), q ? 3 : undefined).filter((f) => Number(/_(\d+)\.txt$/.exec(f)?.[1] ?? 1) <= args.replicates);
   const small = vrFiles(join(dir, 'vallada-ruiz/small'), q ? 8 : undefined);
-  const wtCount = q ? 10 : 125;
+  const longRuns = spread(large, args.longSample);
+  const wtIndexes = spread([...Array(125).keys()], q ? 10 : args.wtSample);
   const wtBudget = q ? 300 : 1000;
   const plantSizes = [50, 150, 300];
-  const plantSeeds = q ? [1] : [1, 2, 3];
+  const plantSeeds = q ? [1] : Array.from({ length: args.plantSeeds }, (_, i) => i + 1);
   const plantBudget = q ? 2000 : 10_000;
 
   const tasks: Task[] = [
-    ...large.map((file): Task => ({ kind: 'vr', file, budgetMs: q ? 2000 : 60_000, seed })),
+    ...longRuns.map((file): Task => ({ kind: 'vr', file, budgetMs: q ? 2000 : 60_000, seed })),
     ...large.map((file): Task => ({ kind: 'vr', file, budgetMs: q ? 500 : 10_000, seed })),
     ...small.map((file): Task => ({ kind: 'vr', file, budgetMs: q ? 300 : 1000, seed })),
-    ...Array.from({ length: wtCount }, (_, index): Task => ({ kind: 'wt', file: join(dir, 'orlib-wt/wt40.txt'), n: 40, index, budgetMs: wtBudget, seed })),
-    ...Array.from({ length: wtCount }, (_, index): Task => ({ kind: 'wt', file: join(dir, 'orlib-wt/wt100.txt'), n: 100, index, budgetMs: wtBudget, seed })),
+    ...wtIndexes.map((index): Task => ({ kind: 'wt', file: join(dir, 'orlib-wt/wt40.txt'), n: 40, index, budgetMs: wtBudget, seed })),
+    ...wtIndexes.map((index): Task => ({ kind: 'wt', file: join(dir, 'orlib-wt/wt100.txt'), n: 100, index, budgetMs: wtBudget, seed })),
     ...plantSizes.flatMap((jobs) => plantSeeds.map((s): Task => ({ kind: 'plant', plantFile: args.plantFile, jobs, seed: s, budgetMs: plantBudget, replanBudgetMs: 1000, highsTimeLimitS: q ? 2 : 10 }))),
     ...large.map((file): Task => ({ kind: 'vr-highs', file, timeLimitS: q ? 1 : 5 })),
   ];
@@ -175,20 +196,23 @@ async function main(): Promise<void> {
   const big = await runAlone<any>({ kind: 'large', plantFile: args.plantFile, jobs: 2000, machines: 50, seed });
 
   const vr = results.filter((r) => r.kind === 'vr');
-  const vrLong = vr.filter((r) => r.budgetMs === (q ? 2000 : 60_000) && large.some((f) => f.endsWith(`${r.name}.txt`)));
+  const vrLong = vr.filter((r) => r.budgetMs === (q ? 2000 : 60_000) && longRuns.some((f) => f.endsWith(`${r.name}.txt`)));
   const vrShort = vr.filter((r) => r.budgetMs === (q ? 500 : 10_000) && large.some((f) => f.endsWith(`${r.name}.txt`)));
   const vrSmall = vr.filter((r) => small.some((f) => f.endsWith(`${r.name}.txt`)));
   const long = vrSummary(vrLong, ref);
   const short = vrSummary(vrShort, ref);
   const sm = vrSummary(vrSmall, ref);
-  const sls = large.map((f) => ref.get(f.split('/').pop()!.replace('.txt', ''))!).filter((r) => r);
-  const slsRpd = mean(
-    sls.flatMap((r) => {
-      const row = readFileSync(join(dir, 'vallada-ruiz/reference.csv'), 'utf8').split('\n').find((l) => l.startsWith(`${r.instance},`));
-      const v = Number(row?.split(',')[3]);
-      return Number.isFinite(v) && v > 0 ? [rpd(v, r.bestKnown)] : [];
-    }),
-  );
+  const refText = readFileSync(join(dir, 'vallada-ruiz/reference.csv'), 'utf8').split('\n');
+  /** the published one-hour stochastic local search on a set of instances, % above the best known */
+  const slsRpd = (files: readonly string[]) =>
+    mean(
+      files.flatMap((f) => {
+        const name = f.split('/').pop()!.replace('.txt', '');
+        const v = Number(refText.find((l) => l.startsWith(`${name},`))?.split(',')[3]);
+        const best = ref.get(name)?.bestKnown;
+        return Number.isFinite(v) && v > 0 && best ? [rpd(v, best)] : [];
+      }),
+    );
 
   const wt = (n: number, file: string) => {
     const best = parseOrlibValues(readFileSync(join(dir, 'orlib-wt', file), 'utf8'));
@@ -250,6 +274,7 @@ async function main(): Promise<void> {
   const out = {
     benchmark: 'scheduler',
     quick: q,
+    instances: { vr_large_10s: large.length, vr_large_60s: longRuns.length, vr_small: small.length, wt_per_set: wtIndexes.length, plant: plantSizes.length * plantSeeds.length },
     budgets: {
       clock: 'process CPU time (user + system) of the worker process: a budget buys the same work on a shared machine',
       vr_large_s: q ? [0.5, 2] : [10, 60],
@@ -271,7 +296,8 @@ async function main(): Promise<void> {
     },
     baselines: {
       vr_large_rpd_constructive_10s_run: short.rpdConstructive,
-      vr_large_rpd_sls_1h_published: round(slsRpd),
+      vr_large_rpd_sls_1h_published_10s_set: round(slsRpd(large)),
+      vr_large_rpd_sls_1h_published_60s_set: round(slsRpd(longRuns)),
       vr_large_rpd_fix_and_optimize_1h_published: 0.7,
       wt40_rpd_constructive: wt40.rpdConstructive,
       wt100_rpd_constructive: wt100.rpdConstructive,

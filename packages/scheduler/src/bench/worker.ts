@@ -33,4 +33,6 @@ process.on('message', (msg: { id: number; task: Task }) => {
     process.send!({ id, error: e instanceof Error ? e.message : String(e) });
   }
 });
+// the main process is gone (ended or killed): so is this worker, once its current task returns
+process.on('disconnect', () => process.exit(0));
 process.send!({ ready: true });
