@@ -25,7 +25,7 @@ export interface HighsBound {
 /**
  * A lower bound by a mixed-integer relaxation solved with HiGHS: each job assigned to one eligible machine;
  * per machine, each part (setup class) it takes costs at least its cheapest entry, one class per machine may
- * enter from the machine's state; the load sets the makespan (machines without calendars); tardiness is at
+ * enter from the machine's state; the load sets the makespan (in working time, never after the wall time); tardiness is at
  * least each job's alone-on-its-machine lateness and, for each due-date checkpoint, each machine's work due by
  * then beyond its working time up to then (the last such job is late by at least that). Valid for any plan:
  * sequencing, locks and the order of setups are relaxed.
@@ -92,8 +92,8 @@ export function lowerBoundHighs(highs: HighsLike, inst: Instance, timeLimitS = 1
     rows.push(`sdef: s ${setupTerms.map((t) => (t.startsWith('-') ? `+ ${t.slice(2)}` : `- ${t.slice(2)}`)).join(' ')} >= 0`);
     bounds.push('s >= 0');
   }
-  const calendars = inst.calendars.some((cal) => cal !== null);
-  if (c.makespan > 0 && !calendars) {
+  // a machine's last job ends no earlier in wall time than its load in working time
+  if (c.makespan > 0) {
     obj.push(`${fmt(c.makespan)} C`);
     for (let k = 0; k < m; k++) if (load[k]!.length) rows.push(`c${k}: C ${load[k]!.map((t) => negate(t)).join(' ')} >= ${fmt(r.headEnd[k]!)}`);
   }

@@ -22,6 +22,7 @@ export { advanceProblem, machineFault, type FaultEvent } from './events.js';
 export type { Plan, PlannedJob, MachinePlan, PlanScore, PlanSegment } from './plan.js';
 export { plantInstance, type PlantInstanceOptions } from './plant-instances.js';
 export { lowerBoundHighs, type HighsBound, type HighsLike } from './highs-bound.js';
+export { loadHighs } from './highs-load.js';
 export { parseValladaRuiz, parseReference, type ReferenceRow } from './formats/vallada-ruiz.js';
 export { parseOrlibWt, parseOrlibValues } from './formats/orlib-wt.js';
 export { makeInstance, type Instance, type CostWeights } from './instance.js';

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { checkPlan } from './check.js';
 import { compileProblem } from './compile.js';
 import { advanceProblem, machineFault } from './events.js';
+import { lowerBoundHighs } from './highs-bound.js';
+import { loadHighs } from './highs-load.js';
 import { makeInstance } from './instance.js';
 import { ProblemError, parseProblem, type ScheduleProblemInput } from './problem.js';
 import { Schedule } from './schedule.js';
@@ -42,8 +44,10 @@ function expectErrorCodes(fn: () => unknown, codes: string[]): ProblemError {
   throw new Error('expected a ProblemError');
 }
 
+const highs = await loadHighs();
+
 describe('schedule', () => {
-  it('finds the optimum of small plant problems (brute force over every assignment and order)', () => {
+  it('finds the optimum of small plant problems (brute force over every assignment and order); both lower bounds stay below it', () => {
     for (const objective of ['tardiness+setup', 'makespan', { tardiness: 1, setup: 3, makespan: 0.5 }] as const) {
       const input: ScheduleProblemInput = { ...smallProblem(6), objective };
       const c = compileProblem(parseProblem(input));
@@ -60,6 +64,9 @@ describe('schedule', () => {
       expect(checkPlan(input, plan)).toEqual([]);
       expect(plan.score.total).toBeCloseTo(optimum, 6);
       expect(plan.lowerBound.total).toBeLessThanOrEqual(optimum + 1e-9);
+      const hb = lowerBoundHighs(highs, c.inst, 5);
+      expect(hb.total).toBeGreaterThan(0);
+      expect(hb.total).toBeLessThanOrEqual(optimum + 1e-6);
     }
   });
 

@@ -1,13 +1,10 @@
-import * as highsModule from 'highs';
 import { loadPlant } from '@plant-twin/plant-model';
 import type { Plant } from '@plant-twin/plant-model';
-import type { HighsLike } from '../highs-bound.js';
+import { loadHighs } from '../highs-load.js';
 import { runLarge, runPlant, runVr, runVrHighs, runWt, type Task } from './tasks.js';
 
 // A benchmark worker process: runs the tasks the main process sends, one at a time, and answers each.
-// highs types itself as CommonJS over an ES module build: the loader is `default` at run time
-const exported = highsModule.default as unknown as (() => Promise<HighsLike>) | { default: () => Promise<HighsLike> };
-const highs = await (typeof exported === 'function' ? exported() : exported.default());
+const highs = await loadHighs();
 const plants = new Map<string, Plant>();
 const plantOf = (file: string) => {
   let p = plants.get(file);
