@@ -38,8 +38,10 @@ export const evictionSeconds = 30;
 
 /**
  * Measured resident memory (MiB) per program, the floor of its memory limit (limit >= 1.1 x RSS):
- * machine pods 82-85 MB with the broker gone for good and the outbox full (README, bench:edge), the
- * job manager 859 MB at first start on PGlite (issue #17). Others are not measured yet: no floor.
+ * machine pods 82-85 MB with the broker gone for good and the outbox full (README, bench:edge); the
+ * job manager 859 MB at first start on PGlite (issue #17), kept as its floor until bench:edge's
+ * 8-hour figure with the PGlite template (171 MB peak at first start, 0839852) replaces it. Others are
+ * not measured yet: no floor.
  */
 export const measuredRssMiB: Partial<Record<Program['role'], number>> = { 'machine-pod': 85, 'job-manager': 820 };
 
