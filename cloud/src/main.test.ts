@@ -56,7 +56,8 @@ describe('cloud program (dist/main.js)', () => {
     } finally {
       expect(await stop(second.child)).toBe(0);
     }
-  });
+    // two starts of the built program (PGlite initdb, migrations): slow on a loaded machine
+  }, 240_000);
 
   it('prints the first admin password once when no password file is configured (the only way to learn it)', async () => {
     const run = await start({ CLOUD_PORT: '0', CLOUD_HOST: '127.0.0.1', CLOUD_DATA_DIR: join(dir, 'data-no-file'), LOG_LEVEL: 'info' });
@@ -67,7 +68,7 @@ describe('cloud program (dist/main.js)', () => {
     } finally {
       expect(await stop(run.child)).toBe(0);
     }
-  });
+  }, 120_000);
 
   it('refuses a bad configuration naming every wrong variable', async () => {
     const child = spawn(process.execPath, [mainJs], { env: { PATH: process.env.PATH, CLOUD_PORT: 'x', EDGE_CREDENTIALS: '{"edge-1":"plain"}', CLOUD_TLS_CERT_FILE: '/nope' }, stdio: ['ignore', 'pipe', 'pipe'] });
