@@ -48,6 +48,9 @@ export function priorityOrder(inst: Instance, jobs: readonly number[]): number[]
   return [...jobs].sort((a, b) => inst.weight[b]! - inst.weight[a]! || inst.due[a]! - inst.due[b]! || a - b);
 }
 
+/** the (k1, k2) pairs the optimiser and the benchmark's ATCS baseline try */
+export const atcsGrid: readonly (readonly [number, number])[] = [[0.5, 0.5], [1, 1], [2, 1], [4, 2], [1, 0.2], [3, 0.5]];
+
 /**
  * Apparent tardiness cost with setups (ATCS, Lee, Bhaskaran & Pinedo 1997) on unrelated machines: the
  * machine that comes free first takes the job with the highest index

@@ -34,7 +34,6 @@ export class Schedule {
   /** per machine, working time of the instance's freeFrom; and which jobs are in a head (exempt from it) */
   private readonly floorW: Float64Array;
   private readonly inHead: Uint8Array;
-  private readonly scratch: number[] = [];
   readonly out: MachineEval = { cost: 0, comp: 0, work: 0 };
 
   constructor(readonly inst: Instance) {
@@ -159,10 +158,7 @@ export class Schedule {
     return cal ? cal.endAt(x) : x;
   }
 
-  /**
-   * Evaluates machine k with free positions [a, a + skip) replaced by patch[0..pl); the result is in `out`.
-   * The patch may be the scratch array.
-   */
+  /** Evaluates machine k with free positions [a, a + skip) replaced by patch[0..pl); the result is in `out`. */
   evalPatch(k: number, a: number, patch: readonly number[], pl: number, skip: number): MachineEval {
     const inst = this.inst;
     if (inst.locks[k]!.length > 0) return this.evalLocked(k, a, patch, pl, skip);
@@ -394,10 +390,5 @@ export class Schedule {
       d += this.setupOf(k, j2, next) - this.setupOf(k, j, next);
     }
     return d;
-  }
-
-  /** the scratch array for building patches without allocating */
-  get buf(): number[] {
-    return this.scratch;
   }
 }

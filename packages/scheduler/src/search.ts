@@ -1,4 +1,4 @@
-import { atcs, dispatchInOrder, eddOrder, movableJobs, priorityOrder } from './construct.js';
+import { atcs, atcsGrid, dispatchInOrder, eddOrder, movableJobs } from './construct.js';
 import type { Instance } from './instance.js';
 import { Rng } from './rng.js';
 import { Schedule } from './schedule.js';
@@ -98,8 +98,9 @@ export class Search {
     } else {
       candidates.push({ rule: 'edd', build: () => dispatchInOrder(s, eddOrder(inst, this.movable)) });
       if (inst.cost.tardiness > 0) {
-        const grid = this.movable.length > 1000 ? [[2, 1]] : [[0.5, 0.5], [1, 1], [2, 1], [4, 2], [1, 0.2], [3, 0.5]];
-        for (const [k1, k2] of grid) candidates.push({ rule: `atcs(${k1},${k2})`, build: () => atcs(s, this.movable, k1!, k2!) });
+        // one pair on large instances: each run is quadratic in the jobs
+        const grid = this.movable.length > 1000 ? [atcsGrid[2]!] : atcsGrid;
+        for (const [k1, k2] of grid) candidates.push({ rule: `atcs(${k1},${k2})`, build: () => atcs(s, this.movable, k1, k2) });
       }
       if (inst.cost.makespan > 0 || inst.cost.tardiness === 0) candidates.push({ rule: 'greedy-insertion', build: () => this.greedyInsertion() });
     }

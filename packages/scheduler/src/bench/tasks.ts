@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Plant } from '@plant-twin/plant-model';
 import { combinatorialBound } from '../bounds.js';
-import { atcs, dispatchInOrder, eddOrder, movableJobs, priorityOrder } from '../construct.js';
+import { atcs, atcsGrid, dispatchInOrder, eddOrder, movableJobs, priorityOrder } from '../construct.js';
 import { checkPlan } from '../check.js';
 import { compileProblem, type Compiled } from '../compile.js';
 import { advanceProblem, machineFault } from '../events.js';
@@ -78,7 +78,7 @@ export function runPlant(highs: HighsLike, plant: Plant, t: Extract<Task, { kind
   const c = compileProblem(parseProblem(input));
   const edd = rulePlan(c, (s, jobs) => dispatchInOrder(s, eddOrder(c.inst, jobs)));
   const prio = rulePlan(c, (s, jobs) => dispatchInOrder(s, priorityOrder(c.inst, jobs)));
-  const atcsPlans = [[0.5, 0.5], [1, 1], [2, 1], [4, 2], [1, 0.2], [3, 0.5]].map(([k1, k2]) => rulePlan(c, (s, jobs) => atcs(s, jobs, k1!, k2!)));
+  const atcsPlans = atcsGrid.map(([k1, k2]) => rulePlan(c, (s, jobs) => atcs(s, jobs, k1, k2)));
   const atcsBest = atcsPlans.reduce((a, b) => (b.score.total < a.score.total ? b : a));
   const plan = solveCompiled(c, { seed: t.seed, timeLimitMs: t.budgetMs, now: cpuNow }, cpuNow());
   const violations = checkPlan(input, plan);
