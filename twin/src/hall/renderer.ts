@@ -19,7 +19,9 @@ export class HallRenderer {
   readonly controls: OrbitControls;
   /** frames rendered so far (the bench reads idle renders from it) */
   renders = 0;
-  onRender: (() => void) | null = null;
+  /** told after a frame drawn from a new camera or size (labels follow it); not for other changes */
+  onView: (() => void) | null = null;
+  private readonly lastView = new THREE.Matrix4();
   private model: HallModel | null = null;
   private frame = 0;
   private fullRatio: number;
@@ -128,7 +130,11 @@ export class HallRenderer {
     if (!this.model) return;
     this.renderer.render(this.model.scene, this.camera);
     this.renders++;
-    this.onRender?.();
+    const view = new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse);
+    if (!view.equals(this.lastView)) {
+      this.lastView.copy(view);
+      this.onView?.();
+    }
   }
 
   /**
