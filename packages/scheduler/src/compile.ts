@@ -196,7 +196,12 @@ export function compileProblem(problem: ScheduleProblem, opts: CompileOptions = 
 
   // calendars over a horizon long enough for every job on any machine it may take
   const frozenUntilMin = opts.frozen ? problem.frozenWindowMin : 0;
-  const release = problem.jobs.map((job, j) => (inHead.has(j) ? 0 : Math.max(frozenUntilMin, ((job.releaseAt ?? start) - start) / minute)));
+  // running jobs run now; frozen ones keep their own release; the rest also wait for the frozen window's end
+  const running = new Set(runningOn.values());
+  const release = problem.jobs.map((job, j) => {
+    const own = Math.max(0, ((job.releaseAt ?? start) - start) / minute);
+    return running.has(j) ? 0 : inHead.has(j) ? own : Math.max(frozenUntilMin, own);
+  });
   const due = problem.jobs.map((job) => (job.dueDate - start) / minute);
   const calendars = buildCalendars(problem, p, release, due);
   calendars.forEach((cal, k) => {
