@@ -4,18 +4,19 @@ import { createServer, connect } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '@plant-twin/plant-model';
+import { defaultPlantFile, loadPlant, repoRoot } from '@plant-twin/plant-model';
 import { createLogger, sleep } from '@plant-twin/runtime';
-import { startPlantRun, type Program } from '@plant-twin/supervisor';
+import { derivePlantDeployment, localAddressing, startPlantRun, type Program, type ProgramRole } from '@plant-twin/supervisor';
 
 /**
  * Memory of the whole edge (part of `npm run bench:edge`): what the IPC127E nodes must hold.
  * - edge_stack_rss_mb: resident memory of the edge's programs summed after a 60 s run of the
  *   simulated plant at real time: broker, data publisher, job manager with its database, the eleven
  *   machine pods (and the andon server where the deployment has one), for the site configuration
- *   (Mosquitto, the job database on a PostgreSQL cluster of its own) and the embedded one (aedes,
- *   PGlite); edge_stack_pss_mb the same with shared pages (Node's code, mapped by every program)
- *   counted once, which is what the node's memory actually gives;
+ *   (Mosquitto, the job database on a PostgreSQL cluster of its own: its processes counted as one) and
+ *   the embedded one (aedes, PGlite); edge_stack_unique_mb what the node gives them: each program's own
+ *   (anonymous) memory plus the pages they share (Node's code) once; edge_stack_pss_mb the kernel's
+ *   proportional share (shared pages split among every process on this machine that maps them);
  * - job_manager_rss_mb: the embedded job manager at its first start (fresh data directory) and after
  *   an 8-hour scenario (ERP orders to jobs to machines, 600x);
  * - pglite_options: the job database opened alone per PGlite option, first start and next start,
@@ -29,7 +30,8 @@ const { values: a } = parseArgs({
     seconds: { type: 'string', default: '60' },
     hours: { type: 'string', default: '8' },
     speed: { type: 'string', default: '600' },
-    'port-offset': { type: 'string', default: '27000' },
+    // below the ephemeral port range (32768-), where a client's own port could take a machine's
+    'port-offset': { type: 'string', default: '17000' },
     only: { type: 'string', default: 'options,embedded,site,scenario' },
   },
 });
@@ -40,13 +42,17 @@ log.level = 'warn';
 const mb = (kb: number) => Math.round(kb / 1024);
 const load = () => Math.round(loadavg()[0]! * 100) / 100;
 
-/** VmRSS and VmHWM (the peak since the process started) of a process, MB; undefined once it is gone */
-function memoryOf(pid: number | undefined): { rss: number; peak: number } | undefined {
+/**
+ * VmRSS and VmHWM (the peak since the process started) of a process, and its RSS by kind: anonymous
+ * (its own), file (Node's code and libraries, shared by every program of the image on a node), shared
+ * memory (PostgreSQL's buffers, shared by its processes); MB, undefined once it is gone
+ */
+function memoryOf(pid: number | undefined): { rss: number; peak: number; anon: number; file: number; shmem: number } | undefined {
   if (!pid) return undefined;
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0);
-    return { rss: mb(kb('VmRSS')), peak: mb(kb('VmHWM')) };
+    return { rss: mb(kb('VmRSS')), peak: mb(kb('VmHWM')), anon: mb(kb('RssAnon')), file: mb(kb('RssFile')), shmem: mb(kb('RssShmem')) };
   } catch {
     return undefined;
   }
@@ -70,10 +76,16 @@ function manifestLimitMb(program: string): number | undefined {
 }
 
 const isEdge = (p: Program) => p.tier === 'edge';
+/** the roles of the edge's programs, as the deployment derives them (the andon server too, where it has one) */
+const derivedRoles = derivePlantDeployment(loadPlant(), { plantFile: defaultPlantFile, addressing: localAddressing(loadPlant(), tmpdir()), seed: 1, speed: 1, simulate: false }).filter(isEdge).map((p) => p.role);
 
 interface ProgramMemory {
   name: string;
   rss_mb: number;
+  /** what it holds alone (anonymous memory); file and shared memory are counted once for the stack */
+  anon_mb: number;
+  file_mb: number;
+  shmem_mb: number;
   /** Pss: pages shared with other processes (Node's own code above all) split among them */
   pss_mb: number;
   peak_mb: number;
@@ -83,17 +95,21 @@ interface ProgramMemory {
 function programMemory(name: string, pid: number | undefined): ProgramMemory | undefined {
   const m = memoryOf(pid);
   const limit = manifestLimitMb(name);
-  return m && { name, rss_mb: m.rss, pss_mb: pssOf(pid!), peak_mb: m.peak, ...(limit ? { limit_mb: limit } : {}) };
+  return m && { name, rss_mb: m.rss, anon_mb: m.anon, file_mb: m.file, shmem_mb: m.shmem, pss_mb: pssOf(pid!), peak_mb: m.peak, ...(limit ? { limit_mb: limit } : {}) };
 }
 
 const overLimit: string[] = [];
-const sum = (xs: ProgramMemory[], k: 'rss_mb' | 'pss_mb') => xs.reduce((s, p) => s + p[k], 0);
+const sum = (xs: ProgramMemory[], k: 'rss_mb' | 'pss_mb' | 'anon_mb') => xs.reduce((s, p) => s + p[k], 0);
+const most = (xs: ProgramMemory[], k: 'file_mb' | 'shmem_mb' | 'peak_mb') => Math.max(0, ...xs.map((p) => p[k]));
+/** the node's memory the stack takes: each program's own, plus the shared file and shared memory once */
+const unique = (xs: ProgramMemory[]) => sum(xs, 'anon_mb') + most(xs, 'file_mb') + most(xs, 'shmem_mb');
 function summarise(programs: ProgramMemory[]) {
   for (const p of programs) if (p.limit_mb !== undefined && p.peak_mb > p.limit_mb) overLimit.push(`${p.name} peak ${p.peak_mb} MB > limit ${p.limit_mb} MB`);
   const pods = programs.filter((p) => p.name.startsWith('pod-'));
-  const others = Object.fromEntries(programs.filter((p) => !p.name.startsWith('pod-')).map(({ name, ...m }) => [name, m]));
+  const others = Object.fromEntries(programs.filter((p) => !p.name.startsWith('pod-')).map(({ name, rss_mb, pss_mb, peak_mb, limit_mb }) => [name, { rss_mb, pss_mb, peak_mb, ...(limit_mb ? { limit_mb } : {}) }]));
   return {
     rss_mb: sum(programs, 'rss_mb'),
+    unique_mb: unique(programs),
     pss_mb: sum(programs, 'pss_mb'),
     ...others,
     pods: { count: pods.length, rss_mb: sum(pods, 'rss_mb'), pss_mb: sum(pods, 'pss_mb'), max_rss_mb: Math.max(...pods.map((p) => p.rss_mb)), max_peak_mb: Math.max(...pods.map((p) => p.peak_mb)) },
@@ -166,7 +182,9 @@ async function startPostgres(): Promise<{ url: string; pids(): number[]; stop():
 /** The plant with the edge in one configuration for `seconds` at real time; the edge programs' memory at the end. */
 async function stackRun(config: 'embedded' | 'site', offset: number) {
   const loadBefore = load();
-  const run = await startPlantRun({ seed: 7, speed: 1, portOffset: offset, roles: ['simulators', 'erp-sim', 'machine-pod', 'job-manager', 'publisher', 'cloud', ...(config === 'embedded' ? (['broker'] as const) : [])], log });
+  // every edge program of the deployment but the broker, which the site configuration replaces by Mosquitto
+  const roles = [...new Set(derivedRoles), 'simulators', 'erp-sim', 'cloud'].filter((r) => config === 'embedded' || r !== 'broker') as ProgramRole[];
+  const run = await startPlantRun({ seed: 7, speed: 1, portOffset: offset, roles, log });
   let mosquitto: { child: ChildProcess; port: number } | undefined;
   let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
   try {
@@ -187,7 +205,8 @@ async function stackRun(config: 'embedded' | 'site', offset: number) {
     if (mosquitto) edge.push(programMemory('mosquitto', mosquitto.child.pid)!);
     if (postgres) {
       const pg = postgres.pids().flatMap((pid, i) => programMemory(`postgres-${i}`, pid) ?? []);
-      edge.push({ name: 'postgres', rss_mb: sum(pg, 'rss_mb'), pss_mb: sum(pg, 'pss_mb'), peak_mb: Math.max(...pg.map((p) => p.peak_mb)) });
+      // one server: its processes share its buffers and code, so its RSS is its own memory plus those once
+      edge.push({ name: 'postgres', rss_mb: unique(pg), anon_mb: sum(pg, 'anon_mb'), file_mb: most(pg, 'file_mb'), shmem_mb: most(pg, 'shmem_mb'), pss_mb: sum(pg, 'pss_mb'), peak_mb: most(pg, 'peak_mb') });
     }
     return { ...summarise(edge), load_avg_1m: { before: loadBefore, after: load() } };
   } finally {
@@ -268,6 +287,7 @@ for (const config of ['site', 'embedded'] as const) {
 }
 if (Object.keys(stack).length) {
   figures.edge_stack_rss_mb = Object.fromEntries(Object.entries(stack).map(([k, v]) => [k, (v as { rss_mb: number }).rss_mb]));
+  figures.edge_stack_unique_mb = Object.fromEntries(Object.entries(stack).map(([k, v]) => [k, (v as { unique_mb: number }).unique_mb]));
   figures.edge_stack_pss_mb = Object.fromEntries(Object.entries(stack).map(([k, v]) => [k, (v as { pss_mb: number }).pss_mb]));
   figures.edge_stack = stack;
 }
