@@ -34,7 +34,8 @@ export interface TwinPlant {
   api<T = any>(role: RoleName, method: string, path: string, body?: unknown): Promise<HttpAnswer<T>>;
   /** a call to the simulators' control API (bearer SIM_CONTROL_TOKEN) */
   sim<T = any>(method: string, path: string, body?: unknown): Promise<HttpAnswer<T>>;
-  close(): Promise<void>;
+  /** stops the plant; its run dir (logs) is kept when asked or with TWIN_E2E_KEEP_RUN=1 */
+  close(keep?: boolean): Promise<void>;
 }
 
 export interface TwinPlantOptions {
@@ -93,6 +94,6 @@ export async function startTwinPlant(o: TwinPlantOptions): Promise<TwinPlant> {
     users,
     api,
     sim,
-    close: () => run.close(!!process.env.TWIN_E2E_KEEP_RUN),
+    close: (keep = false) => run.close(keep || !!process.env.TWIN_E2E_KEEP_RUN),
   };
 }
