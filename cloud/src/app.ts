@@ -113,6 +113,10 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     server.once('error', reject);
     server.listen(config.port, config.host ?? '127.0.0.1', () => resolve());
   });
+  // edges keep their connection between pushes and polls: let them close an idle one first, or a
+  // reused socket the server just closed comes back as ECONNRESET
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const port = (server.address() as AddressInfo).port;
   const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   log.info({ url, tls: Boolean(config.tls), db: db.kind }, 'cloud listening');

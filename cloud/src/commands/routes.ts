@@ -60,14 +60,17 @@ export function commandRouter(deps: CommandRoutesDeps): Router {
   r.get('/edge/commands', guard, run(async (req, res) => {
     const q = validate(edgeCommandsQuerySchema, req.query);
     const edgeId = edgeOf(req);
-    let fetched = await fetchForEdge(db, edgeId, q.after);
-    if (!fetched.commands.length && q.waitS > 0) {
-      const gone = new AbortController();
-      res.on('close', () => gone.abort());
+    // a poll whose edge went away delivers nothing (its commands stay pending for the next one)
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    if (req.socket.destroyed) gone.abort();
+    const fetch = () => (gone.signal.aborted ? null : fetchForEdge(db, edgeId, q.after));
+    let fetched = await fetch();
+    if (fetched && !fetched.commands.length && q.waitS > 0) {
       await signals.wait(edgeId, q.waitS * 1000, gone.signal);
-      if (gone.signal.aborted && !res.writable) return undefined;
-      fetched = await fetchForEdge(db, edgeId, q.after);
+      fetched = await fetch();
     }
+    if (!fetched) return undefined;
     for (const command of fetched.delivered) hub.broadcast('command', { command });
     return { commands: fetched.commands, serverTime: Date.now() } satisfies EdgeCommandsAnswer;
   }));

@@ -58,11 +58,18 @@ export interface NewCommand {
   lifetimeMs: number;
 }
 
+/**
+ * One at a time (a transaction lock): commands commit in the order of their seq, so an edge that
+ * has seen seq n has seen every command before it (its cursor never skips one committed late).
+ */
 export async function createCommand(db: Kysely<CloudTables>, c: NewCommand, now = Date.now()): Promise<Command> {
-  const r = await sql<Row>`insert into command (id, edge_id, type, target, args, created_by, created_at, expires_at, status)
-    values (${randomUUID()}, ${c.edgeId}, ${c.type}, ${c.target}, ${JSON.stringify(c.args)}, ${c.createdBy}, ${now}, ${now + c.lifetimeMs}, 'pending')
-    returning ${columns}`.execute(db);
-  return commandOf(r.rows[0]!);
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(7140001)`.execute(trx);
+    const r = await sql<Row>`insert into command (id, edge_id, type, target, args, created_by, created_at, expires_at, status)
+      values (${randomUUID()}, ${c.edgeId}, ${c.type}, ${c.target}, ${JSON.stringify(c.args)}, ${c.createdBy}, ${now}, ${now + c.lifetimeMs}, 'pending')
+      returning ${columns}`.execute(trx);
+    return commandOf(r.rows[0]!);
+  });
 }
 
 export async function getCommand(db: Kysely<CloudTables>, id: string): Promise<(Command & { edgeId: string }) | null> {

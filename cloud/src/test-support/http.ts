@@ -17,7 +17,8 @@ export function call(method: string, url: string, opts: { body?: unknown; header
   const req = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     // localAddress: another loopback address (127.0.0.2 …) plays another client
-    const r = req(u, { method, headers, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
+    // a connection per request: a kept-alive one the server just closed would fail the test by chance
+    const r = req(u, { method, headers, agent: false, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

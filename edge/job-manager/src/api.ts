@@ -3,10 +3,11 @@ import { HttpError, requireBearer, validate } from '@plant-twin/runtime';
 import type { Express, NextFunction, Request, Response } from 'express';
 import * as z from 'zod';
 import { Unreachable } from './http-client.js';
-import { recordEvent, TransitionError, type Db } from './lifecycle.js';
+import { JobActions } from './job-actions.js';
+import { TransitionError, type Db } from './lifecycle.js';
 import { AgentRefused, type Orchestrator } from './orchestrator.js';
 import { jobStatuses, onMachineStatuses, outboxStatuses, type Job, type JobEvent } from './schema.js';
-import { cancelJob, readCursor } from './sync.js';
+import { readCursor } from './sync.js';
 
 export function jobDto(j: Job) {
   return {
@@ -35,7 +36,7 @@ export function jobDto(j: Job) {
   };
 }
 
-const eventDto = (e: JobEvent) => ({ id: e.id, at: e.at.toISOString(), kind: e.kind, from: e.from_status, to: e.to_status, actor: e.actor, reason: e.reason, detail: e.detail });
+export const eventDto = (e: JobEvent) => ({ id: Number(e.id), jobId: e.job_id, at: e.at.toISOString(), kind: e.kind, from: e.from_status, to: e.to_status, actor: e.actor, reason: e.reason, detail: e.detail });
 
 const isoTime = z.iso.datetime({ offset: true });
 const listQuery = z.strictObject({
@@ -64,6 +65,7 @@ const wrap = (fn: (req: Request, res: Response) => Promise<void>) => (req: Reque
 
 export function mountApi(app: Express, db: Db, orchestrator: Orchestrator, token: string): void {
   app.use('/api', requireBearer(token));
+  const actions = new JobActions(db, orchestrator);
 
   const loadJob = async (id: unknown): Promise<Job> => {
     const jobId = validate(jobIdSchema, id);
@@ -101,25 +103,21 @@ export function mountApi(app: Express, db: Db, orchestrator: Orchestrator, token
     '/api/v1/jobs/:id/release',
     wrap(async (req, res) => {
       const j = await loadJob(req.params.id);
-      res.json({ job: jobDto(await orchestrator.release(j.id, 'api')) });
+      res.json({ job: jobDto(await actions.release(j.id)) });
     }),
   );
   app.post(
     '/api/v1/jobs/:id/hold',
     wrap(async (req, res) => {
       const j = await loadJob(req.params.id);
-      res.json({ job: jobDto(await orchestrator.hold(j.id, 'api')) });
+      res.json({ job: jobDto(await actions.hold(j.id)) });
     }),
   );
   app.post(
     '/api/v1/jobs/:id/cancel',
     wrap(async (req, res) => {
       const j = await loadJob(req.params.id);
-      const outcome = await db.transaction().execute(async (trx) => {
-        const locked = await trx.selectFrom('jobs').selectAll().where('id', '=', j.id).forUpdate().executeTakeFirstOrThrow();
-        if (['completed', 'cancelled', 'failed'].includes(locked.status)) throw new TransitionError(j.id, locked.status, 'cancelled');
-        return cancelJob(trx, locked, 'api', 'cancelled by a user');
-      });
+      const { outcome } = await actions.cancel(j.id, 'api', 'cancelled by a user');
       res.status(outcome === 'requested' ? 202 : 200).json({ job: jobDto(await loadJob(j.id)), outcome });
     }),
   );
@@ -128,12 +126,7 @@ export function mountApi(app: Express, db: Db, orchestrator: Orchestrator, token
     wrap(async (req, res) => {
       const j = await loadJob(req.params.id);
       const { priority } = validate(z.strictObject({ priority: z.number().int().min(1).max(9) }), req.body);
-      const updated = await db.transaction().execute(async (trx) => {
-        const u = await trx.updateTable('jobs').set({ priority, updated_at: new Date() }).where('id', '=', j.id).returningAll().executeTakeFirstOrThrow();
-        await recordEvent(trx, u, 'change', 'api', `priority ${j.priority} -> ${priority}`, { priority: { from: j.priority, to: priority } });
-        return u;
-      });
-      res.json({ job: jobDto(updated) });
+      res.json({ job: jobDto(await actions.priority(j.id, priority, 'api')) });
     }),
   );
 

@@ -1,4 +1,5 @@
-import { bindHostFromEnv, createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
+import { readFileSync } from 'node:fs';
+import { bindHostFromEnv, ConfigError, createLogger, onShutdown, portFromEnv, readEnv, requireSecret } from '@plant-twin/runtime';
 import * as z from 'zod';
 import { jobDatabaseTuning } from './pglite-tuning.js';
 import { startJobManager } from './service.js';
@@ -30,9 +31,24 @@ const env = readEnv(
     JM_POLL_MS: z.coerce.number().int().min(50).default(1000),
     JM_OUTBOX_MS: z.coerce.number().int().min(50).default(1000),
     JM_MOVE_AFTER_MS: z.coerce.number().int().min(0).default(10_000),
+    /** the cloud (jobs mirror, command channel), reached over outbound HTTPS; unset: no cloud link */
+    CLOUD_URL: z.url().optional(),
+    CLOUD_CA_FILE: z.string().min(1).optional(),
+    EDGE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits, "-"').optional(),
+    JM_CLOUD_PUSH_MS: z.coerce.number().int().min(100).default(1000),
   }),
 );
 const log = createLogger('job-manager');
+if (env.CLOUD_URL && !env.EDGE_ID) throw new ConfigError(['EDGE_ID: the edge id the cloud knows this edge by, needed with CLOUD_URL']);
+const cloud = env.CLOUD_URL
+  ? {
+      url: env.CLOUD_URL,
+      edgeId: env.EDGE_ID!,
+      token: requireSecret('EDGE_TOKEN'),
+      ca: env.CLOUD_CA_FILE ? readFileSync(env.CLOUD_CA_FILE, 'utf8') : undefined,
+      pushMs: env.JM_CLOUD_PUSH_MS,
+    }
+  : undefined;
 const jm = await startJobManager({
   log,
   databaseUrl: env.DATABASE_URL,
@@ -49,5 +65,6 @@ const jm = await startJobManager({
   orchestrateMs: env.JM_POLL_MS,
   outboxMs: env.JM_OUTBOX_MS,
   moveAfterMs: env.JM_MOVE_AFTER_MS,
+  cloud,
 });
 onShutdown(log)(() => jm.close());

@@ -5,6 +5,9 @@ import { createServiceApp, listen, type Logger } from '@plant-twin/runtime';
 import { Counter, Gauge } from 'prom-client';
 import { AgentClient } from './agent-client.js';
 import { mountApi } from './api.js';
+import { startCloudLink, type CloudLink, type CloudLinkOptions } from './cloud-link/link.js';
+import { cloudLinkMigrations } from './cloud-link/schema.js';
+import { JobActions } from './job-actions.js';
 import { ErpClient } from './erp-client.js';
 import type { Db } from './lifecycle.js';
 import { every } from './loop.js';
@@ -41,6 +44,8 @@ export interface JobManagerOptions {
   autoRelease?: boolean;
   sequencer?: Sequencer;
   outboxHooks?: OutboxHooks;
+  /** the link to the cloud (jobs mirror and command channel); unset: a job manager on its own */
+  cloud?: CloudLinkOptions | undefined;
 }
 
 export interface JobManager {
@@ -48,6 +53,8 @@ export interface JobManager {
   port: number;
   db: Db;
   orchestrator: Orchestrator;
+  /** the cloud link, when configured */
+  cloud: CloudLink | null;
   /** run one pass of every loop now: sync, orchestrate, deliver */
   step(): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +66,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.pglite ? { pglite: opts.pglite } : {}) });
   const db = handle.db;
   // the schema also scopes kysely's migration table: without it a migration table of any schema counts
-  const applied = await migrate(db, migrations, opts.schema);
+  const applied = await migrate(db, { ...migrations, ...cloudLinkMigrations }, opts.schema);
   log.info({ kind: handle.kind, start: handle.pgliteStart, applied }, 'job database ready');
   if (handle.pgliteStart === 'initdb' && opts.pglite?.templateRoot) {
     log.warn({ template: opts.pglite.templateRoot }, 'no PGlite template (npm run build makes it): initdb ran in this process, which keeps ~750 MB');
@@ -124,15 +131,19 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   log.info({ port, pods: Object.keys(opts.pods).length }, 'job manager listening');
+  const cloud = opts.cloud ? startCloudLink(db, orchestrator, new JobActions(db, orchestrator), opts.cloud, log) : null;
+  if (opts.cloud) log.info({ cloud: opts.cloud.url, edgeId: opts.cloud.edgeId }, 'cloud link started (jobs mirror, command channel)');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     db,
     orchestrator,
+    cloud,
     async step() {
       for (const l of loops) await l.kick();
     },
     async close() {
+      await cloud?.stop();
       await Promise.all(loops.map((l) => l.stop()));
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

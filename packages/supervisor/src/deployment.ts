@@ -278,8 +278,12 @@ export function derivePlantDeployment(plant: Plant, o: DeploymentOptions): Progr
       JM_DATA_DIR: a.dataDir('job-manager'),
       ERP_URL: url('erp-sim'),
       POD_URLS: JSON.stringify(Object.fromEntries(plant.machines.map((m) => [m.id, url(podName(m.id))]))),
+      // the jobs mirror and command channel: outbound to the cloud, as the publisher
+      CLOUD_URL: `${o.tls ? 'https' : 'http'}://${a.host('cloud')}:${a.port('cloud', 'http')}`,
+      EDGE_ID: edgeId,
+      ...(o.tls ? { CLOUD_CA_FILE: o.tls.caFile } : {}),
     },
-    secretEnv: { ...baseSecrets, JM_API_TOKEN: 'JM_API_TOKEN', POD_API_TOKEN: 'POD_API_TOKEN', ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD' },
+    secretEnv: { ...baseSecrets, JM_API_TOKEN: 'JM_API_TOKEN', POD_API_TOKEN: 'POD_API_TOKEN', ERP_USER: 'ERP_USER', ERP_PASSWORD: 'ERP_PASSWORD', EDGE_TOKEN: 'EDGE_TOKEN' },
     httpPort: a.port('job-manager', 'http'),
     tier: 'edge',
     after: o.simulate ? ['erp-sim'] : [],
