@@ -148,5 +148,6 @@ else {
   console.log('\nthe cloud is still starting; on a first start its admin password is printed here once it is ready');
   void sup.waitReady(cloud, 15 * 60_000).then((ok) => ok && !stopping && printFirstPassword());
 }
-console.log(`\nPlant twin: ${url(cloud)}/  (self-signed certificate: ${tls.caFile})`);
+console.log(`\nPlant twin (the web app, served by the cloud): ${url(cloud)}/  (self-signed certificate: ${tls.caFile})`);
+console.log(`andon screens: ${url(cloud)}/andon?device=<token made under Admin, Devices>`);
 console.log('Ctrl-C stops the plant.');
