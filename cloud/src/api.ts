@@ -16,6 +16,7 @@ import type { LiveHub } from './live/hub.js';
 import type { OeeModel } from './oee/model.js';
 import type { FreshnessTracker } from './plant-api/freshness.js';
 import { plantRouter } from './plant-api/routes.js';
+import { scheduleRouter } from './schedule/routes.js';
 
 export interface ApiDeps {
   db: Kysely<CloudTables>;
@@ -49,5 +50,6 @@ export function apiRouter(deps: ApiDeps): Router {
   r.use(plantRouter({ db, plant: deps.plant, model: deps.model, reads, endpoint, freshness: deps.freshness, hub: deps.hub }));
   r.use(jobsRouter({ db, plant: deps.plant, endpoint, edges: deps.edges, hub: deps.hub }));
   r.use(commandRouter({ db, endpoint, edges: deps.edges, hub: deps.hub, signals: deps.signals, lifetimeMs: deps.commandLifetimeMs, log: deps.log }));
+  r.use(scheduleRouter({ db, plant: deps.plant, model: deps.model, reads, endpoint, hub: deps.hub, signals: deps.signals, lifetimeMs: deps.commandLifetimeMs, log: deps.log }));
   return r;
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { scheduleTablesSql } from '../schedule/store.js';
 
 // one statement per query: PGlite's extended protocol takes a single command at a time
 const up = (text: string): Migration => ({
@@ -97,4 +98,6 @@ export const cloudMigrations: Record<string, Migration> = {
     create index command_target on command (target, seq);
     create index audit_log_action on audit_log (action, id);
   `),
+  // production scheduling (schedule/): plans with their problems, planned maintenance windows
+  '008_schedule': up(scheduleTablesSql),
 };

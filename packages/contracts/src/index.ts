@@ -8,3 +8,4 @@ export * from './live.js';
 export * from './acceptance-report.js';
 export * from './plant-view.js';
 export * from './live-board.js';
+export * from './schedule-api.js';

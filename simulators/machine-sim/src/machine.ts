@@ -439,6 +439,14 @@ export class MachineSim extends EventEmitter<MachineEvents> {
     return Math.round(b.setupMin * MIN);
   }
 
+  /** Sets the part the machine is set up for, before any job is loaded (a what-if run starts from the plant's state). */
+  assumeSetUp(partNumber: string): boolean {
+    const part = this.model.parts.find((p) => p.partNumber === partNumber);
+    if (!part || this.job) return false;
+    this.setUpFor = part;
+    return true;
+  }
+
   start(): MailboxResultName {
     const job = this.job;
     if (!job) return this.command('start', {}, 'noJob');

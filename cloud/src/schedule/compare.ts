@@ -1,0 +1,20 @@
+import type { CompareAnswer, PlanMove, PlanScore, PlanSummary, StoredPlan } from '@plant-twin/contracts';
+
+/** Two plans side by side: b's score minus a's, part by part, and every job placed differently (machine or position). */
+export function comparePlans(a: StoredPlan, b: StoredPlan, summary: (p: StoredPlan) => PlanSummary): CompareAnswer {
+  const where = (p: StoredPlan) => new Map(p.plan.machines.flatMap((m) => m.jobs.map((j) => [j.jobId, { machineId: m.machineId, position: j.position, start: j.start }] as const)));
+  const wa = where(a);
+  const wb = where(b);
+  const moved: PlanMove[] = [];
+  for (const id of new Set([...wa.keys(), ...wb.keys()])) {
+    const from = wa.get(id) ?? null;
+    const to = wb.get(id) ?? null;
+    if (from && to && from.machineId === to.machineId && from.position === to.position) continue;
+    moved.push({ jobId: id, from, to });
+  }
+  moved.sort((x, y) => (x.to?.start ?? x.from?.start ?? 0) - (y.to?.start ?? y.from?.start ?? 0) || x.jobId.localeCompare(y.jobId));
+  const sa = a.plan.score;
+  const sb = b.plan.score;
+  const delta = Object.fromEntries(Object.keys(sa).map((k) => [k, sb[k as keyof PlanScore] - sa[k as keyof PlanScore]])) as unknown as PlanScore;
+  return { a: summary(a), b: summary(b), delta, moved };
+}
