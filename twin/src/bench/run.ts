@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 /**
- * npm run bench:twin [-- --json] [--only frames|latency] [--runs N]
+ * npm run bench:twin [-- --json] [--only frames|latency|andon] [--runs N] [--andon-minutes M]
  *
  * The twin's figures (issue 14), measured in Debian's Chromium with software WebGL at 1280×720:
  * hall frame work (render + 1-pixel readback) for the 11-machine plant with every machine animating,
  * its draw calls and idle renders, the same for a generated 500-machine plant with long tasks over
  * 30 s, the first load's JavaScript (gzip), a naive scene's figures in the same run as the baseline,
- * and (with the whole simulated plant running) the latency from a PLC value to the machine view and
- * from a state change to the hall.
+ * (with the whole simulated plant running) the latency from a PLC value to the machine view and from
+ * a state change to the hall, and the andon screen's memory over minutes of live events and reconnects.
  */
 import type { Browser } from 'playwright-core';
 import { loadPlant } from '@plant-twin/plant-model';
 import { launchChromium } from '../e2e/browser.js';
 import { bigPlant } from './big-plant.js';
 import { animateWatchingLongTasks, idleRendersPerS, measureFrames, openHall, summary } from './frames.js';
+import { andonSoak } from './andon.js';
 import { plantLatency } from './latency.js';
 import { median, round } from './stats.js';
 
@@ -21,6 +22,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 3;
+const andonMinutes = args.includes('--andon-minutes') ? Number(args[args.indexOf('--andon-minutes') + 1]) : 2;
 const framesPerRun = 300;
 const log = (s: string) => void (json ? process.stderr : process.stdout).write(`${s}\n`);
 
@@ -83,6 +85,7 @@ const out: Record<string, unknown> = {};
 try {
   if (!only || only === 'frames') Object.assign(out, await frameFigures(browser), await frameFigures500(browser));
   if (!only || only === 'latency') Object.assign(out, await plantLatency(browser, log));
+  if (!only || only === 'andon') Object.assign(out, await andonSoak(browser, andonMinutes, log));
 } finally {
   await browser.close();
 }

@@ -18,7 +18,7 @@ export interface TwinCloud {
   adminPassword: string;
   ingest(messages: readonly MachineMessage[]): Promise<void>;
   /** a browser context logged in as admin with the session cookie (as the twin's login does) */
-  context(browser: Browser, o?: { width?: number; height?: number; dark?: boolean }): Promise<BrowserContext>;
+  context(browser: Browser, o?: { width?: number; height?: number; dark?: boolean; baseURL?: string }): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
@@ -62,7 +62,7 @@ export async function startTwinCloud(plant: Plant, o: { liveIntervalMs?: number 
     },
     async context(browser, c = {}) {
       const context = await browser.newContext({
-        baseURL: cloud.url,
+        baseURL: c.baseURL ?? cloud.url,
         ignoreHTTPSErrors: true,
         viewport: { width: c.width ?? 1280, height: c.height ?? 720 },
         colorScheme: c.dark ? 'dark' : 'light',

@@ -4,6 +4,7 @@ import { loadPlant } from '@plant-twin/plant-model';
 import { missingTool } from '@plant-twin/runtime/testing';
 import { axeSerious, launchChromium, notBlank, screenshot } from '../e2e/browser.js';
 import { startTwinCloud, type TwinCloud } from './cloud.js';
+import { LinkProxy } from './proxy.js';
 import { lastWorkday, plantHistory } from './seed.js';
 
 /**
@@ -22,8 +23,8 @@ describe.skipIf(!!why)(`twin views in Chromium (${why ?? 'chromium present'})`, 
 
   beforeAll(async () => {
     tc = await startTwinCloud(plant);
-    await tc.ingest(plantHistory(plant, { now: workday + 4 * 3_600_000, hours: 8, boot: 'workday', seed: 5 }));
-    await tc.ingest(plantHistory(plant, { now: Date.now(), hours: 8, fault: 'WLD-01', starved: 'IMM-02', offline: 'CMM-01' }));
+    await tc.ingest(plantHistory(plant, { now: workday + 4 * 3_600_000, hours: 8, sampleS: 180, boot: 'workday', seed: 5 }));
+    await tc.ingest(plantHistory(plant, { now: Date.now(), hours: 4, sampleS: 60, fault: 'WLD-01', starved: 'IMM-02', offline: 'CMM-01' }));
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -46,6 +47,31 @@ describe.skipIf(!!why)(`twin views in Chromium (${why ?? 'chromium present'})`, 
     expect(notBlank(await screenshot(browser, page, 'views-hall-1280'))).toBe(true);
     const findings = await axeSerious(page);
     expect(findings, JSON.stringify(findings)).toEqual([]);
+    await context.close();
+  });
+
+  it('hall by keyboard alone: arrows select a machine in the 3D hall and in the tiles, Enter opens it', async () => {
+    const context = await tc.context(browser);
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.waitForFunction(() => document.querySelectorAll('a.tile').length === 11);
+    await page.focus('canvas');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    const card = page.locator('section.sel');
+    await card.waitFor();
+    const chosen = (await card.locator('strong').textContent())!;
+    expect(await page.locator(`a.tile[data-machine="${chosen}"]`).getAttribute('class')).toContain('sel');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/machines/${chosen}`);
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelectorAll('a.tile').length === 11);
+    await page.focus('a.tile');
+    await page.keyboard.press('ArrowRight');
+    const second = await page.evaluate(() => (document.activeElement as HTMLElement).dataset.machine);
+    expect(second).toBe(await page.locator('a.tile').nth(1).getAttribute('data-machine'));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/machines/${second}`);
     await context.close();
   });
 
@@ -95,6 +121,34 @@ describe.skipIf(!!why)(`twin views in Chromium (${why ?? 'chromium present'})`, 
       expect(notBlank(await screenshot(browser, p, name))).toBe(true);
       await c.close();
     }
+  });
+
+  it('live link cut: banner and "no data" at once; on return the views fetch fresh state', async () => {
+    const proxy = new LinkProxy(tc.cloud.port);
+    await proxy.start();
+    const context = await tc.context(browser, { baseURL: `https://127.0.0.1:${proxy.port}` });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.waitForFunction(() => document.querySelectorAll('a.tile').length === 11);
+    await page.waitForSelector('.live.s-up');
+    expect(await page.locator('[role="alert"]').count()).toBe(0);
+
+    await proxy.cut();
+    const banner = page.locator('[role="alert"]');
+    await banner.waitFor({ timeout: 10_000 });
+    expect(await banner.textContent()).toMatch(/Live connection lost at \d\d:\d\d:\d\d/);
+    expect(await page.locator('a.tile[data-machine="PRS-01"]').textContent()).toMatch(/No data since/);
+    expect(notBlank(await screenshot(browser, page, 'views-hall-link-down'))).toBe(true);
+
+    // while the link is down PRS-01 faults: the event is missed, the resync must fetch it
+    await tc.ingest([{ v: 1, id: `PRS-01/cut/1`, machineId: 'PRS-01', ts: Date.now(), seq: 1, kind: 'state', state: 'fault', previous: 'running', quality: 'good' }]);
+    const resync = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/v1/machines', { timeout: 10_000 });
+    await proxy.restore();
+    await resync;
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('a.tile[data-machine="PRS-01"] [data-tone]')?.getAttribute('data-tone') === 'alarm', undefined, { timeout: 10_000 });
+    await context.close();
+    await proxy.cut();
   });
 
   it('andon at 1920×1080 with a device link: no login, token gone from the URL, state word and count at least 100 px', async () => {

@@ -13,13 +13,16 @@ export type LiveStatus = 'idle' | 'connecting' | 'up' | 'down';
 export type SocketFactory = (opts: Partial<ManagerOptions & SocketOptions>) => Socket;
 type Handler = (payload: unknown) => void;
 
-/** Reconnect backoff: quick first tries (a restarted cloud is back in seconds), then every few seconds, forever. */
+/**
+ * Reconnect backoff: tries every 0.5-1.25 s, forever, so the views are back within 2 s of the link's
+ * return (issue 14); a failed try while the cloud is away is one refused TCP connect.
+ */
 export const reconnectOptions = {
   reconnection: true,
   reconnectionAttempts: Infinity,
   reconnectionDelay: 500,
-  reconnectionDelayMax: 3000,
-  randomizationFactor: 0.3,
+  reconnectionDelayMax: 1000,
+  randomizationFactor: 0.25,
   timeout: 5000,
 } as const;
 
