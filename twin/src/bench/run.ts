@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * npm run bench:twin [-- --json] [--only frames|latency|andon] [--runs N] [--andon-minutes M]
+ * npm run bench:twin [-- --json] [--only frames|live|latency|andon] [--runs N] [--andon-minutes M]
  *
  * The twin's figures (issue 14), measured in Debian's Chromium with software WebGL at 1280×720:
  * hall frame work (render + 1-pixel readback) for the 11-machine plant with every machine animating,
  * its draw calls and idle renders, the same for a generated 500-machine plant with long tasks over
  * 30 s, the first load's JavaScript (gzip), a naive scene's figures in the same run as the baseline,
+ * the live banner's and resynchronisation's times around a cut link,
  * (with the whole simulated plant running) the latency from a PLC value to the machine view and from
  * a state change to the hall, and the andon screen's memory over minutes of live events and reconnects.
  */
@@ -16,6 +17,7 @@ import { bigPlant } from './big-plant.js';
 import { animateWatchingLongTasks, idleRendersPerS, measureFrames, openHall, summary } from './frames.js';
 import { andonSoak } from './andon.js';
 import { plantLatency } from './latency.js';
+import { liveLink } from './live.js';
 import { median, round } from './stats.js';
 
 const args = process.argv.slice(2);
@@ -84,6 +86,7 @@ const browser = await launchChromium();
 const out: Record<string, unknown> = {};
 try {
   if (!only || only === 'frames') Object.assign(out, await frameFigures(browser), await frameFigures500(browser));
+  if (!only || only === 'live') Object.assign(out, await liveLink(browser, log));
   if (!only || only === 'latency') Object.assign(out, await plantLatency(browser, log));
   if (!only || only === 'andon') Object.assign(out, await andonSoak(browser, andonMinutes, log));
 } finally {
