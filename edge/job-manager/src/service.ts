@@ -14,6 +14,7 @@ import { every } from './loop.js';
 import { Orchestrator } from './orchestrator.js';
 import { OutboxSender, type OutboxHooks } from './outbox.js';
 import { migrations, type JobDatabase } from './schema.js';
+import { followPublished, PublishedSchedule, publishedScheduleMigrations, schedulePublishHandler } from './schedule/published.js';
 import { priorityThenDueDate, type Sequencer } from './sequencer.js';
 import { ErpSync } from './sync.js';
 
@@ -66,7 +67,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.pglite ? { pglite: opts.pglite } : {}) });
   const db = handle.db;
   // the schema also scopes kysely's migration table: without it a migration table of any schema counts
-  const applied = await migrate(db, { ...migrations, ...cloudLinkMigrations }, opts.schema);
+  const applied = await migrate(db, { ...migrations, ...cloudLinkMigrations, ...publishedScheduleMigrations }, opts.schema);
   log.info({ kind: handle.kind, start: handle.pgliteStart, applied }, 'job database ready');
   if (handle.pgliteStart === 'initdb' && opts.pglite?.templateRoot) {
     log.warn({ template: opts.pglite.templateRoot }, 'no PGlite template (npm run build makes it): initdb ran in this process, which keeps ~750 MB');
@@ -74,7 +75,9 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
 
   const erp = new ErpClient(opts.erp);
   const agents = new Map(Object.entries(opts.pods).map(([m, url]) => [m, new AgentClient(m, url, opts.podToken, opts.podTimeoutMs ?? 5000)]));
-  const orchestrator = new Orchestrator(db, agents, log, opts.sequencer ?? priorityThenDueDate, { ...(opts.backoff ? { backoff: opts.backoff } : {}), moveAfterMs: opts.moveAfterMs ?? 10_000 });
+  // the cloud's published schedule where there is one, else the rule (sequencer.ts)
+  const published = await PublishedSchedule.load(db);
+  const orchestrator = new Orchestrator(db, agents, log, followPublished(published, opts.sequencer ?? priorityThenDueDate), { ...(opts.backoff ? { backoff: opts.backoff } : {}), moveAfterMs: opts.moveAfterMs ?? 10_000 });
   const sync = new ErpSync(db, erp, log, opts.autoRelease ?? true);
   const sender = new OutboxSender(db, erp, log, opts.outboxHooks, opts.backoff);
 
@@ -132,6 +135,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   const port = (server.address() as AddressInfo).port;
   log.info({ port, pods: Object.keys(opts.pods).length }, 'job manager listening');
   const cloud = opts.cloud ? startCloudLink(db, orchestrator, new JobActions(db, orchestrator), opts.cloud, log) : null;
+  cloud?.applier.on('schedule.publish', schedulePublishHandler(db, published, [...agents.keys()]));
   if (opts.cloud) log.info({ cloud: opts.cloud.url, edgeId: opts.cloud.edgeId }, 'cloud link started (jobs mirror, command channel)');
   return {
     url: `http://127.0.0.1:${port}`,
