@@ -29,7 +29,11 @@ describe('PGlite tuning for programs with a memory limit', () => {
     await sql`create table kept (n int)`.execute(first.db);
     await sql`insert into kept values (42)`.execute(first.db);
     await first.close();
-    // the copy is the program's own: the template stays as it was
+    // the template is readable by any user (the image's programs do not run as its builder), the copy is the program's alone
+    const modes = (root: string) => readdirSync(root, { recursive: true, withFileTypes: true }).map((e) => statSync(join(e.parentPath, e.name)).mode & 0o777);
+    expect(new Set(modes(dir))).toEqual(new Set([0o755, 0o644]));
+    // (what PGlite writes itself follows the process's umask: 077 under the supervisor)
+    expect([statSync(dataDir).mode & 0o777, statSync(join(dataDir, 'PG_VERSION')).mode & 0o777, statSync(join(dataDir, 'global', 'pg_control')).mode & 0o777]).toEqual([0o700, 0o600, 0o600]);
     expect(existsSync(join(dir, 'base'))).toBe(true);
     const again = await openDb<Record<string, never>>({ dataDir, schema: 'job_manager', pglite: tuning });
     expect(again.pgliteStart).toBe('existing');

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -13,6 +13,16 @@ import { dirname, join } from 'node:path';
 function pgliteVersion(): string {
   const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   return (JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Sets the mode of every folder and file below `dir` (PGlite makes some files 0666, some 0600). */
+function chmodTree(dir: string, dirMode: number, fileMode: number): void {
+  chmodSync(dir, dirMode);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) chmodTree(path, dirMode, fileMode);
+    else chmodSync(path, fileMode);
+  }
 }
 
 /** The template's data directory under `root` for the installed PGlite. */
@@ -31,6 +41,8 @@ export async function ensurePgliteTemplate(root: string): Promise<string> {
   const lite = new PGlite(partial);
   await lite.waitReady;
   await lite.close();
+  // readable by the user the program runs as (the image's build runs as root, its programs as another user)
+  chmodTree(partial, 0o755, 0o644);
   // a build stopped half-way leaves no template that looks complete
   rmSync(dir, { recursive: true, force: true });
   renameSync(partial, dir);
@@ -42,5 +54,7 @@ export function seedFromTemplate(templateRoot: string, dataDir: string): boolean
   const template = pgliteTemplateDir(templateRoot);
   if (!existsSync(join(template, 'PG_VERSION'))) return false;
   cpSync(template, dataDir, { recursive: true });
+  // the copy is the program's alone, as a database it made itself would be
+  chmodTree(dataDir, 0o700, 0o600);
   return true;
 }
