@@ -3,6 +3,7 @@ import type { Plan } from './plan.js';
 import { parseProblem, type ScheduleProblem } from './problem.js';
 
 const minute = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 /** plan times are whole ms: each segment may be off by rounding */
 const tolMs = 2;
 
@@ -60,8 +61,8 @@ export function checkPlan(input: unknown, plan: Plan, opts: CheckOptions = {}): 
       let ranYet = false;
       for (const seg of pj.segments) {
         if (seg.to < seg.from) v.push(`${at}: segment ends before it starts`);
-        if (seg.from < last - tolMs) v.push(`${at}: ${seg.kind} at ${new Date(seg.from).toISOString()} overlaps what comes before it`);
-        if (!inWorking(seg.from, seg.to)) v.push(`${at}: ${seg.kind} ${new Date(seg.from).toISOString()}-${new Date(seg.to).toISOString()} is outside working time`);
+        if (seg.from < last - tolMs) v.push(`${at}: ${seg.kind} at ${iso(seg.from)} overlaps what comes before it`);
+        if (!inWorking(seg.from, seg.to)) v.push(`${at}: ${seg.kind} ${iso(seg.from)}-${iso(seg.to)} is outside working time`);
         if (seg.kind === 'setup') {
           if (ranYet) v.push(`${at}: setup after the run started`);
           setupMs += seg.to - seg.from;
@@ -72,7 +73,8 @@ export function checkPlan(input: unknown, plan: Plan, opts: CheckOptions = {}): 
         last = seg.to;
       }
       const segTol = tolMs * (pj.segments.length + 1);
-      if (Math.abs(setupMs - needSetup * minute) > segTol) v.push(`${at}: setup ${(setupMs / minute).toFixed(3)} min, the changeover from ${prevPart ?? 'unknown'} needs ${needSetup}`);
+      if (Math.abs(setupMs - needSetup * minute) > segTol)
+        v.push(`${at}: setup ${(setupMs / minute).toFixed(3)} min, the changeover from ${prevPart ?? 'unknown'} needs ${needSetup}`);
       if (Math.abs(runMs - needRun * minute) > segTol) v.push(`${at}: runs ${(runMs / minute).toFixed(3)} min, needs ${needRun.toFixed(3)}`);
       const firstRun = pj.segments.find((s) => s.kind === 'run');
       if (firstRun && firstRun.from < (job.releaseAt ?? problem.start) - tolMs && !isRunning) v.push(`${at}: runs before its release`);
@@ -123,15 +125,19 @@ function frozenViolations(problem: ScheduleProblem, plan: Plan, previous: Plan):
   const present = new Map(problem.jobs.map((j) => [j.id, j]));
   const frozenIds = new Set<string>();
   for (const mp of previous.machines) {
-    const frozen = mp.jobs.filter((pj) => pj.setupStart < windowEnd && present.has(pj.jobId) && !present.get(pj.jobId)!.running).map((pj) => pj.jobId);
+    const frozen = mp.jobs
+      .filter((pj) => pj.setupStart < windowEnd && present.has(pj.jobId) && !present.get(pj.jobId)!.running)
+      .map((pj) => pj.jobId);
     frozen.forEach((id) => frozenIds.add(id));
-    const now = plan.machines.find((x) => x.machineId === mp.machineId)?.jobs.filter((j) => !present.get(j.jobId)?.running).map((j) => j.jobId) ?? [];
+    const planned = plan.machines.find((x) => x.machineId === mp.machineId)?.jobs ?? [];
+    const now = planned.filter((j) => !present.get(j.jobId)?.running).map((j) => j.jobId);
     const headNow = now.slice(0, frozen.length);
-    if (headNow.join() !== frozen.join()) v.push(`frozen window on ${mp.machineId}: was ${frozen.join(', ') || 'empty'}, now starts ${headNow.join(', ') || 'empty'}`);
+    if (headNow.join() !== frozen.join())
+      v.push(`frozen window on ${mp.machineId}: was ${frozen.join(', ') || 'empty'}, now starts ${headNow.join(', ') || 'empty'}`);
   }
   for (const mp of plan.machines)
     for (const pj of mp.jobs)
       if (!frozenIds.has(pj.jobId) && !pj.running && pj.setupStart < windowEnd - tolMs && pj.segments.length)
-        v.push(`frozen window: ${pj.jobId} starts on ${mp.machineId} at ${new Date(pj.setupStart).toISOString()}, inside the window`);
+        v.push(`frozen window: ${pj.jobId} starts on ${mp.machineId} at ${iso(pj.setupStart)}, inside the window`);
   return v;
 }

@@ -110,15 +110,20 @@ export function compileProblem(problem: ScheduleProblem, opts: CompileOptions = 
       if (k === undefined) return error('unknown-machine', `${at}.eligibleMachines[${e}]`, `job ${job.id}: no machine ${id}`);
       const machine = problem.machines[k]!;
       const part = machine.parts.find((x) => x.partNumber === job.partNumber);
-      if (!part) return error('part-not-on-machine', `${at}.eligibleMachines[${e}]`, `job ${job.id}: machine ${id} has no part ${job.partNumber} (no cycle time)`);
+      if (!part) {
+        const message = `job ${job.id}: machine ${id} has no part ${job.partNumber} (no cycle time)`;
+        return error('part-not-on-machine', `${at}.eligibleMachines[${e}]`, message);
+      }
       const qty = job.running && job.running.machineId === id ? (job.running.remainingQuantity ?? job.quantity) : job.quantity;
       row[k] = Math.max(processingMinutes(machine, part.idealCycleS, qty), 1e-6);
     });
     if (job.running) {
       const k = machineIndex.get(job.running.machineId);
-      if (k === undefined) error('unknown-machine', `${at}.running.machineId`, `job ${job.id} runs on unknown machine ${job.running.machineId}`);
-      else if (!job.eligibleMachines.includes(job.running.machineId)) error('running-ineligible', `${at}.running.machineId`, `job ${job.id} runs on ${job.running.machineId}, which is not among its eligible machines`);
-      else if (runningOn.has(k)) error('two-running', `${at}.running`, `machine ${job.running.machineId} already runs job ${problem.jobs[runningOn.get(k)!]!.id}`);
+      const on = job.running.machineId;
+      if (k === undefined) error('unknown-machine', `${at}.running.machineId`, `job ${job.id} runs on unknown machine ${on}`);
+      else if (!job.eligibleMachines.includes(on))
+        error('running-ineligible', `${at}.running.machineId`, `job ${job.id} runs on ${on}, which is not among its eligible machines`);
+      else if (runningOn.has(k)) error('two-running', `${at}.running`, `machine ${on} already runs job ${problem.jobs[runningOn.get(k)!]!.id}`);
       else {
         runningOn.set(k, j);
         // a running job stays where it is: only its machine is eligible
@@ -155,8 +160,11 @@ export function compileProblem(problem: ScheduleProblem, opts: CompileOptions = 
     if (k === undefined) return error('unknown-machine', `${at}.machineId`, `lock names unknown machine ${l.machineId}`);
     if (lockedJobs.has(j)) return error('duplicate-lock', at, `job ${l.jobId} is locked twice`);
     lockedJobs.add(j);
-    if (!problem.jobs[j]!.eligibleMachines.includes(l.machineId))
-      return error('lock-ineligible-machine', at, `job ${l.jobId} is locked on ${l.machineId}, which is not among its eligible machines (${problem.jobs[j]!.eligibleMachines.join(', ') || 'none'})`);
+    const eligible = problem.jobs[j]!.eligibleMachines;
+    if (!eligible.includes(l.machineId)) {
+      const message = `job ${l.jobId} is locked on ${l.machineId}, which is not among its eligible machines (${eligible.join(', ') || 'none'})`;
+      return error('lock-ineligible-machine', at, message);
+    }
     if (inHead.has(j)) {
       const where = head.findIndex((h) => h.includes(j));
       if (where !== k) error('lock-conflict', at, `job ${l.jobId} is running or frozen on ${problem.machines[where]!.id}; it cannot be locked on ${l.machineId}`);
@@ -175,7 +183,10 @@ export function compileProblem(problem: ScheduleProblem, opts: CompileOptions = 
 
   // setups by part family per machine
   const nCls = parts.length;
-  if (m * nCls * nCls > 40_000_000) throw new ProblemError([{ severity: 'error', code: 'too-large', path: 'machines', message: `${nCls} distinct parts on ${m} machines is beyond the scheduler's bound` }]);
+  if (m * nCls * nCls > 40_000_000) {
+    const message = `${nCls} distinct parts on ${m} machines is beyond the scheduler's bound`;
+    throw new ProblemError([{ severity: 'error', code: 'too-large', path: 'machines', message }]);
+  }
   const families = familyLookup(problem);
   const setup: Float64Array[] = [];
   const setupFirst: Float64Array[] = [];
@@ -206,7 +217,7 @@ export function compileProblem(problem: ScheduleProblem, opts: CompileOptions = 
   const calendars = buildCalendars(problem, p, release, due);
   calendars.forEach((cal, k) => {
     if (cal.capacity === 0 && p.some((row) => row[k] !== null))
-      issues.push({ severity: 'error', code: 'no-capacity', path: `machines[${k}]`, message: `machine ${problem.machines[k]!.id} has no working time in the next ${maxHorizonDays} days (shifts and downtime)` });
+      error('no-capacity', `machines[${k}]`, `machine ${problem.machines[k]!.id} has no working time in the next ${maxHorizonDays} days (shifts and downtime)`);
   });
   problem.jobs.forEach((job, j) => {
     if (inHead.has(j)) return;
