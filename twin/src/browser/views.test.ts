@@ -53,8 +53,12 @@ describe.skipIf(!!why)(`twin views in Chromium (${why ?? 'chromium present'})`, 
   it('hall by keyboard alone: arrows select a machine in the 3D hall and in the tiles, Enter opens it', async () => {
     const context = await tc.context(browser);
     const page = await context.newPage();
-    await page.goto('/');
+    await page.goto('/?bench');
     await page.waitForFunction(() => document.querySelectorAll('a.tile').length === 11);
+    // a click on a machine in the scene selects it (raycast on the instanced meshes)
+    const at = await page.evaluate(() => (window as unknown as { __hallBench: { pointOf(id: string): { x: number; y: number } } }).__hallBench.pointOf('PNT-01'));
+    await page.mouse.click(at.x, at.y);
+    await page.locator('section.sel strong', { hasText: 'PNT-01' }).waitFor();
     await page.focus('canvas');
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');

@@ -163,9 +163,12 @@ export class HallRenderer {
   }
 
   /** Screen position (CSS px inside the canvas) of a machine's label anchor; null when behind the camera. */
-  project(i: number, out = new THREE.Vector3()): { x: number; y: number } | null {
+  project(i: number, out = new THREE.Vector3(), at: 'label' | 'body' = 'label'): { x: number; y: number } | null {
     if (!this.model) return null;
-    this.model.anchor(i, out).project(this.camera);
+    this.model.anchor(i, out);
+    // the body: the footprint's centre at a third of the machine's height (where a click hits it)
+    if (at === 'body') out.setY(this.model.machines[i]!.layout.footprint.h / 3);
+    out.project(this.camera);
     if (out.z > 1) return null;
     const w = this.canvas.clientWidth, h = this.canvas.clientHeight;
     return { x: ((out.x + 1) / 2) * w, y: ((1 - out.y) / 2) * h };
