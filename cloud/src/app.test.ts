@@ -237,6 +237,8 @@ describe('cloud over HTTPS', () => {
       const f = new MessageFactory();
       const r = await call('POST', cloud.url + ingestPath, { body: batch('edge-1', 1, [f.state('EOL-01', 1, 'idle')]), gzip: true, headers: { 'x-edge-id': 'edge-1' }, token: edgeToken, ca: tls.cert });
       expect(r.body).toEqual({ ack: 1, duplicate: false, stored: 1 });
+      // HSTS where the cloud serves HTTPS itself
+      expect((await call('GET', `${cloud.url}/health/live`, { ca: tls.cert })).headers['strict-transport-security']).toMatch(/max-age=31536000/);
     } finally {
       await cloud.close();
     }

@@ -50,7 +50,10 @@ export class CloudHttp {
         });
       });
       req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })));
-      opts.signal?.addEventListener('abort', () => req.destroy(new Error('stopped')), { once: true });
+      // one listener per request, removed with it: the link's signal lives as long as the link
+      const abort = () => req.destroy(new Error('stopped'));
+      opts.signal?.addEventListener('abort', abort, { once: true });
+      req.on('close', () => opts.signal?.removeEventListener('abort', abort));
       req.on('error', (err) => reject(new Unreachable(url.href, err, sent && (err as { code?: string }).code !== 'ECONNREFUSED')));
       req.end(payload, () => (sent = true));
     });

@@ -126,8 +126,13 @@ export function startCloudLink(jobDb: Db, orchestrator: Orchestrator, actions: J
         failures++;
         if (failures === 1 || failures % 20 === 0) log.warn({ failures, err: (err as Error).message }, 'command channel to the cloud failed; retrying');
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, backoffDelay(failures, backoff.baseMs, backoff.maxMs));
-          stopping.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+          const done = () => {
+            clearTimeout(t);
+            stopping.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const t = setTimeout(done, backoffDelay(failures, backoff.baseMs, backoff.maxMs));
+          stopping.signal.addEventListener('abort', done, { once: true });
         });
       }
     }
