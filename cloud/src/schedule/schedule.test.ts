@@ -131,6 +131,8 @@ describe('schedule API (PostgreSQL)', () => {
     expect(cmp.status).toBe(200);
     const c = cmp.body as CompareAnswer;
     expect(c.moved.find((x) => x.jobId === mover)).toMatchObject({ from: { machineId: 'PRS-01', position: 1 }, to: { machineId: 'PRS-02', position: 0 } });
+    // a job on a machine the move did not touch has not moved
+    expect(c.moved.map((x) => x.jobId)).not.toContain(sequences(base)['CNC-01']![0]);
     expect(c.delta.total).toBeCloseTo(m.plan.score.total - base.plan.score.total, 6);
   });
 

@@ -37,7 +37,7 @@ type PlanRow = {
 
 export function summaryOf(p: NewPlan): Omit<PlanSummary, 'publication'> {
   const { plan, jobs: _jobs, offShift: _off, rates: _rates, ...rest } = p;
-  return { ...rest, score: plan.score, gap: plan.gap, jobCount: plan.machines.reduce((n, m) => n + m.jobs.length, 0) };
+  return { ...rest, score: plan.score, lowerBound: plan.lowerBound.total, gap: plan.gap, jobCount: plan.machines.reduce((n, m) => n + m.jobs.length, 0) };
 }
 
 export async function insertPlan(db: Kysely<CloudTables>, p: NewPlan, problem: ScheduleProblemInput): Promise<void> {

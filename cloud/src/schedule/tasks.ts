@@ -77,10 +77,11 @@ function solve(task: Extract<PlanTask, { op: 'schedule' | 'replan' }>): Planned 
     problem = { ...problem, locks };
     plan = run();
   }
+  // the alternatives a planner may choose from: every eligible machine, whatever locks and running jobs fix now
   const parsed = parseProblem(problem);
-  const compiled = compileProblem(parsed, { dueWithoutCapacity: 'warning' });
+  const open = compileProblem({ ...parsed, locks: [], jobs: parsed.jobs.map(({ running: _, ...j }) => j) }, { dueWithoutCapacity: 'warning' });
   const violations = checkPlan(problem, plan, task.op === 'replan' ? { previous: task.previous } : {});
-  return { kind: 'plan', plan, problem, violations, jobs: eligibility(compiled), offShift: offShift(compiled, plan), notes };
+  return { kind: 'plan', plan, problem, violations, jobs: eligibility(open), offShift: offShift(open, plan), notes };
 }
 
 /** indices of the locks whose only problem is their position; null when anything else is wrong */
@@ -104,7 +105,6 @@ function eligibility(c: Compiled): Planned['jobs'] {
       eligible: job.eligibleMachines.flatMap((id) => {
         const k = c.machineIds.indexOf(id);
         const p = k < 0 ? NaN : inst.p[j * inst.m + k]!;
-        // a running job is fixed to its machine: the compiled instance keeps no other, so compute nothing for them
         return Number.isNaN(p) ? [] : [{ machineId: id, processingMin: p }];
       }),
     };

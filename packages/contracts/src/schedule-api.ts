@@ -184,7 +184,7 @@ export interface StoredPlan {
   whatIf: WhatIfResult | null;
 }
 
-export type PlanSummary = Omit<StoredPlan, 'plan' | 'jobs' | 'offShift' | 'whatIf' | 'rates'> & { score: PlanScore; gap: number; jobCount: number };
+export type PlanSummary = Omit<StoredPlan, 'plan' | 'jobs' | 'offShift' | 'whatIf' | 'rates'> & { score: PlanScore; lowerBound: number; gap: number; jobCount: number };
 export interface PlanAnswer {
   plan: StoredPlan;
 }

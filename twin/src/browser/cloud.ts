@@ -16,6 +16,8 @@ export interface TwinCloud {
   url: string;
   ca: string;
   adminPassword: string;
+  /** the edge credential the cloud accepts (ingest, jobs mirror, command channel) */
+  edge: { id: string; token: string };
   ingest(messages: readonly MachineMessage[]): Promise<void>;
   /** a browser context logged in as admin with the session cookie (as the twin's login does) */
   context(browser: Browser, o?: { width?: number; height?: number; dark?: boolean; baseURL?: string }): Promise<BrowserContext>;
@@ -47,6 +49,7 @@ export async function startTwinCloud(plant: Plant, o: { liveIntervalMs?: number 
     url: cloud.url,
     ca: tls.cert,
     adminPassword: cloud.firstAdminPassword!,
+    edge: { id: edgeId, token: edgeToken },
     async ingest(messages) {
       for (let i = 0; i < messages.length; i += 1000) {
         const r = await call('POST', cloud.url + ingestPath, {
