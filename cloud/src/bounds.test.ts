@@ -14,6 +14,7 @@ const plant = loadPlant();
 const log = createLogger('bounds-test');
 log.level = 'silent';
 const edgeToken = 'bounds-edge-token';
+const metricsToken = 'bounds-metrics-token';
 const day = 86_400_000;
 const bounds: QueryBounds = { maxRangeDays: 400, timeoutMs: 60_000, concurrency: 1, queue: 1 };
 
@@ -29,7 +30,7 @@ describe.each(dbKinds)('history query bounds and the ingest time window over HTT
   };
 
   beforeAll(async () => {
-    const config = { port: 0, host: '127.0.0.1', plant, edgeCredentials: { 'edge-1': await hashSecret(edgeToken) }, printAdminPassword: false, queryBounds: bounds, rollupIntervalMs: 3_600_000 };
+    const config = { port: 0, host: '127.0.0.1', plant, edgeCredentials: { 'edge-1': await hashSecret(edgeToken) }, printAdminPassword: false, metricsToken, queryBounds: bounds, rollupIntervalMs: 3_600_000 };
     if (kind === 'postgres') {
       const probe = await freshDb('postgres');
       await probe.db.destroy();
@@ -95,7 +96,7 @@ describe.each(dbKinds)('history query bounds and the ingest time window over HTT
     const ok: MachineMessage = { ...m, id: 'PRS-01/b1970/2', seq: 2, ts: Date.now(), state: 'running' };
     const r = await call('POST', cloud.url + ingestPath, { body: { v: 1, edgeId: 'edge-1', seq: 1_000_000, sentAt: Date.now(), messages: [m, ok] }, gzip: true, headers: { 'x-edge-id': 'edge-1' }, token: edgeToken });
     expect(r.body).toEqual({ ack: 1_000_000, duplicate: false, stored: 1, quarantined: 1 });
-    const metrics = await call('GET', `${cloud.url}/metrics`, { ...(process.env.METRICS_TOKEN ? { token: process.env.METRICS_TOKEN } : {}) });
+    const metrics = await call('GET', `${cloud.url}/metrics`, { token: metricsToken });
     expect(metrics.body).toMatch(/cloud_ingest_quarantined_total\{reason="too_old"\} 1/);
     const alarms = await get('/alarms?machineId=PRS-01');
     expect(alarms.body.active.map((a: { code: number }) => a.code)).toContain(9001);

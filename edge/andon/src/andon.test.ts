@@ -23,6 +23,7 @@ const plant = loadPlant();
 const log = createLogger('andon-test');
 log.level = 'silent';
 const deviceToken = 'andon-device-token-of-hall-1';
+const metricsToken = 'andon-metrics-token-for-tests';
 const twinDir = mkdtempSync(join(tmpdir(), 'andon-twin-'));
 mkdirSync(join(twinDir, 'assets'));
 writeFileSync(join(twinDir, 'index.html'), '<!doctype html><title>twin</title>');
@@ -73,7 +74,7 @@ describe('edge andon server (aedes, a pod-shaped producer, socket.io)', () => {
 
   beforeAll(async () => {
     await broker.start();
-    andon = await startAndon({ plant, log, mqtt: { url: broker.url, username: 'andon' }, deviceCredentials: { 'hall-1': await hashSecret(deviceToken) }, twinDir, intervalMs: 100 });
+    andon = await startAndon({ plant, log, mqtt: { url: broker.url, username: 'andon' }, deviceCredentials: { 'hall-1': await hashSecret(deviceToken) }, twinDir, intervalMs: 100, metricsToken });
     pub = new QosPublisher({ url: broker.url, clientId: 'pod-prs-01', log });
     pub.start();
     await until(() => andon.brokerUp, 'the andon subscribed');
@@ -166,7 +167,8 @@ describe('edge andon server (aedes, a pod-shaped producer, socket.io)', () => {
     await prs.send('state', { ts: now, state: 'idle', previous: 'fault', quality: 'good' });
     await until(() => (andon.board.snapshot().find((m) => m.machineId === 'PRS-01')!.status.state === 'idle' ? true : undefined), 'the good message after the bad ones');
     expect(andon.brokerUp).toBe(true);
-    const metrics = await (await get('/metrics')).text();
+    expect((await get('/metrics')).status).toBe(401);
+    const metrics = await (await get('/metrics', { authorization: `Bearer ${metricsToken}` })).text();
     const refused = [...metrics.matchAll(/^andon_messages_refused_total\{reason="(\w+)"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[2]), 0);
     expect(refused).toBe(bad.length);
     expect(andon.board.snapshot().find((m) => m.machineId === 'PRS-02')!.job).toBeNull();

@@ -1,7 +1,7 @@
 import type { ProductionOrder, ReceivedConfirmation } from '@plant-twin/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobIdOf } from './sync.js';
-import { dbTargets, startStack, until, type Stack } from './testing/harness.js';
+import { dbTargets, secrets, startStack, until, type Stack } from './testing/harness.js';
 
 const order = async (s: Stack, spec: Record<string, unknown>) => (await s.erpCall('POST', '/api/v1/_sim/orders', spec)).body as ProductionOrder;
 const erpConfirmations = async (s: Stack) => (await s.erpCall('GET', '/api/v1/_sim/confirmations')).body as { confirmations: ReceivedConfirmation[]; duplicatesRejected: number };
@@ -56,7 +56,7 @@ describe.each(dbTargets().map((t) => [t().name, t] as const))('orchestrator on %
     expect((await s.api('POST', `/api/v1/jobs/${ids[0]}/cancel`)).status).toBe(409);
     expect((await s.api('GET', '/api/v1/jobs/nope!')).status).toBe(400);
     expect((await s.api('GET', '/api/v1/jobs/000000000000-0010')).status).toBe(404);
-    const metrics = await (await fetch(`${s.jm!.url}/metrics`)).text();
+    const metrics = await (await fetch(`${s.jm!.url}/metrics`, { headers: { authorization: `Bearer ${secrets.metricsToken}` } })).text();
     expect(metrics).toMatch(/jm_jobs\{status="completed"\} 3/);
   });
 

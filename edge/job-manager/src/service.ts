@@ -35,6 +35,8 @@ export interface JobManagerOptions {
   podToken: string;
   port?: number;
   host?: string;
+  /** bearer token of GET /metrics (default env METRICS_TOKEN; neither: /metrics refuses) */
+  metricsToken?: string;
   syncMs?: number;
   orchestrateMs?: number;
   outboxMs?: number;
@@ -82,7 +84,11 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   const sender = new OutboxSender(db, erp, log, opts.outboxHooks, opts.backoff);
 
   let lastSyncOk = false;
-  const { app, registry, finish } = createServiceApp({ log, ready: () => ({ ready: true, detail: { database: handle.kind, erpSync: lastSyncOk } }) });
+  const { app, registry, finish } = createServiceApp({
+    log,
+    metricsToken: opts.metricsToken,
+    ready: () => ({ ready: true, detail: { database: handle.kind, erpSync: lastSyncOk } }),
+  });
   const delivered = new Counter({ name: 'jm_confirmations_delivered_total', help: 'confirmations the ERP acknowledged', registers: [registry] });
   new Gauge({
     name: 'jm_jobs',

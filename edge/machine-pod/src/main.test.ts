@@ -10,6 +10,7 @@ import { collect, tempDir, uniquePlantId, waitFor } from './test-support.js';
 // the bundle the deployment runs (built by `npm run build`), so the test covers what ships
 const mainJs = fileURLToPath(new URL('../dist-bundle/pod.mjs', import.meta.url));
 const token = 'main-test-token-0123456789';
+const metricsToken = 'main-test-metrics-token';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -36,7 +37,7 @@ describe('machine pod program (dist-bundle/pod.mjs)', () => {
   const plantId = uniquePlantId('main');
   let sub: Awaited<ReturnType<typeof collect>>;
   let port = 0;
-  const env = () => ({ MACHINE_ID: 'LSR-01', SITE_FILE: siteFile, POD_PORT: String(port), MQTT_URL: 'mqtt://127.0.0.1:1883', POD_API_TOKEN: token, STATE_DIR: join(root, 'state'), POD_TOPIC_PLANT: plantId, LOG_LEVEL: 'info' });
+  const env = () => ({ MACHINE_ID: 'LSR-01', SITE_FILE: siteFile, POD_PORT: String(port), MQTT_URL: 'mqtt://127.0.0.1:1883', POD_API_TOKEN: token, STATE_DIR: join(root, 'state'), POD_TOPIC_PLANT: plantId, LOG_LEVEL: 'info', METRICS_TOKEN: metricsToken });
   const pods = () => sub.messages.filter((r) => r.message.kind === 'pod').map((r) => r.message as Extract<typeof r.message, { kind: 'pod' }>);
 
   beforeAll(async () => {
@@ -72,7 +73,8 @@ describe('machine pod program (dist-bundle/pod.mjs)', () => {
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200, 45_000, `pod ready (log: ${p.out().slice(-500)})`);
     expect((await fetch(`${url}/health/live`)).status).toBe(200);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     for (const m of ['pod_poll_duration_seconds', 'pod_reconnects_total', 'pod_queue_depth', 'pod_messages_published_total', 'pod_files_processed_total', 'pod_files_quarantined_total', 'process_resident_memory_bytes']) expect(metrics).toContain(m);
     expect((await fetch(`${url}/api/v1/jobs/current`)).status).toBe(401);
     await waitFor(() => pods().some((m) => m.status === 'online'), 10_000, 'online status');

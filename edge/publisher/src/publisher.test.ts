@@ -35,6 +35,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const metricsToken = 'publisher-metrics-token-for-tests';
+const metricsOf = async (p: Publisher) => (await fetch(`http://127.0.0.1:${p.port}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
+
 async function publisher(over: Partial<PublisherConfig> = {}): Promise<Publisher> {
   const p = await startPublisher({
     mqttUrl: `mqtt://127.0.0.1:${broker.port}`,
@@ -48,6 +51,7 @@ async function publisher(over: Partial<PublisherConfig> = {}): Promise<Publisher
     bufferMaxBytes: 64 * 1024 * 1024,
     port: 0,
     host: '127.0.0.1',
+    metricsToken,
     backoffBaseMs: 50,
     backoffMaxMs: 300,
     batchLingerMs: 20,
@@ -92,7 +96,7 @@ describe('publisher (in process, aedes, HTTPS ingestion double)', () => {
       return { status: r.status, ...((await r.json()) as { detail: { unsentMessages: number; ackedSeq: number } }).detail };
     };
     await expect.poll(health, { timeout: 10_000 }).toMatchObject({ status: 200, ackedSeq: cloud.batches(edgeId).length, unsentMessages: 0 });
-    const metrics = await (await fetch(`http://127.0.0.1:${pub.port}/metrics`)).text();
+    const metrics = await metricsOf(pub);
     expect(metrics).toMatch(new RegExp(`publisher_messages_sent_total ${prod.produced.length}\\b`));
     expect(metrics).toMatch(/publisher_buffer_messages 0\b/);
     expect(metrics).toMatch(/publisher_oldest_unsent_age_seconds 0\b/);
@@ -118,7 +122,7 @@ describe('publisher (in process, aedes, HTTPS ingestion double)', () => {
     expect(lines[1]!.error).toMatch(/values\[0\]\.quality/);
     expect(lines[2]!.error).toMatch(/XYZ-99 is not in plant plant1/);
     expect(lines[3]!.payloadBase64).toBe(Buffer.from([0xff, 0xfe, 0x00]).toString('base64'));
-    const metrics = await (await fetch(`http://127.0.0.1:${pub.port}/metrics`)).text();
+    const metrics = await metricsOf(pub);
     expect(metrics).toMatch(/publisher_bad_messages_total 4\b/);
   });
 
@@ -131,7 +135,7 @@ describe('publisher (in process, aedes, HTTPS ingestion double)', () => {
     expect(pub.stats().cloudReachable).toBe(false);
     const ready = await (await fetch(`http://127.0.0.1:${pub.port}/health/ready`)).json();
     expect(ready).toMatchObject({ ready: true, detail: { cloudReachable: false, unsentMessages: prod.produced.length } });
-    const metrics = await (await fetch(`http://127.0.0.1:${pub.port}/metrics`)).text();
+    const metrics = await metricsOf(pub);
     expect(Number(/publisher_oldest_unsent_age_seconds ([\d.e-]+)/.exec(metrics)![1])).toBeGreaterThan(0);
     expect(Number(/publisher_batches_retried_total (\d+)/.exec(metrics)![1])).toBeGreaterThan(0);
     await pub.close();
@@ -216,7 +220,7 @@ describe('publisher (in process, aedes, HTTPS ingestion double)', () => {
     expect(new Set([...arrived.map((m) => m.id), ...kept]).size).toBe(prod.produced.length);
     expect(arrived.length + kept.length).toBe(prod.produced.length);
     expect(cloud.stats.gaps).toBe(1);
-    const metrics = await (await fetch(`http://127.0.0.1:${pub.port}/metrics`)).text();
+    const metrics = await metricsOf(pub);
     expect(metrics).toMatch(/publisher_batches_rejected_total 1\b/);
   });
 });

@@ -34,6 +34,8 @@ export interface PublisherConfig {
   /** HTTP port of /health and /metrics; undefined: no HTTP server */
   port?: number;
   host?: string;
+  /** bearer token of GET /metrics (default env METRICS_TOKEN; neither: /metrics refuses) */
+  metricsToken?: string;
   /** MQTT client id of the persistent session; default `publisher-<edgeId>` */
   clientId?: string;
   /** fsync at most every this many ms (group commit) */
@@ -310,6 +312,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     const { app, finish } = createServiceApp({
       log: logger,
       registry,
+      metricsToken: config.metricsToken,
       // an unreachable cloud is normal (outage): reported, not a reason to be taken out of service
       ready: () => {
         const s = stats();

@@ -73,18 +73,30 @@ export interface ServiceHttpOptions {
 }
 
 /**
- * The token /metrics requires. Without one (a program started by hand, an in-process test) the
- * metrics stay readable, with a warning in the log: every deployment sets METRICS_TOKEN.
+ * The token /metrics requires, or undefined when none is configured: then GET /metrics refuses every
+ * request (secure by default: a program started by hand does not hand its internals to anyone who
+ * asks) and says how to turn it on. Every deployment sets METRICS_TOKEN.
  */
 export function metricsTokenOf(opts: ServiceHttpOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const token = opts.metricsToken ?? (env.METRICS_TOKEN || undefined);
-  if (!token) opts.log.warn('METRICS_TOKEN not set: GET /metrics answers without a token');
+  if (!token) opts.log.warn('METRICS_TOKEN not set: GET /metrics refuses every request until it is');
   return token;
 }
 
-/** GET /metrics: the Prometheus text (body), or 401 without the metrics token. */
+export const metricsOffAnswer: HttpAnswer = {
+  status: 403,
+  body: { error: 'metrics are off: no METRICS_TOKEN is configured; set METRICS_TOKEN and send it as Authorization: Bearer <token>' },
+};
+const metricsRefusal: HttpAnswer = {
+  status: 401,
+  headers: { 'WWW-Authenticate': 'Bearer' },
+  body: { error: 'metrics need the metrics bearer token (METRICS_TOKEN)' },
+};
+
+/** GET /metrics: the Prometheus text (body); 401 without the metrics token, 403 when none is configured. */
 export async function metricsAnswer(registry: Registry, token: string | undefined, presented: string | undefined): Promise<HttpAnswer> {
-  if (token !== undefined && !tokenMatches(presented, token)) return { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, body: { error: 'metrics need the metrics bearer token (METRICS_TOKEN)' } };
+  if (token === undefined) return metricsOffAnswer;
+  if (!tokenMatches(presented, token)) return metricsRefusal;
   return { status: 200, body: await registry.metrics() };
 }
 

@@ -72,7 +72,7 @@ export function dbTargets(): (() => DbTarget)[] {
 }
 
 export const plant = loadPlant();
-export const secrets = { erpUser: 'jm', erpPassword: 'erp-pw', podToken: 'pod-token', apiToken: 'api-token' };
+export const secrets = { erpUser: 'jm', erpPassword: 'erp-pw', podToken: 'pod-token', apiToken: 'api-token', metricsToken: 'jm-metrics-token' };
 
 export interface Stack {
   erp: ErpSim;
@@ -115,6 +115,7 @@ export async function startStack(target: () => DbTarget, machines: string[], age
         pods: Object.fromEntries([...agents].map(([m, a]) => [m, a.url])),
         podToken: secrets.podToken,
         host: '127.0.0.1',
+        metricsToken: secrets.metricsToken,
         syncMs: 100,
         orchestrateMs: 50,
         outboxMs: 50,
