@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { roles, type Role } from '@plant-twin/contracts';
@@ -17,25 +17,49 @@ export const randomSecret = (bytes = 18) => randomBytes(bytes).toString('base64u
 
 /**
  * On an empty user table: creates "admin" with a random password and hands it out once (stdout and,
- * if configured, a file readable by the owner only). There is no default password anywhere.
+ * if configured, a file readable by the owner only). There is no default password anywhere. The user
+ * is committed only once the password file is written: a file that cannot be written leaves no admin
+ * whose password nobody knows, and the next start tries again.
  */
 export async function ensureFirstAdmin(db: Kysely<CloudTables>, opts: { passwordFile?: string | undefined; print?: boolean }): Promise<string | null> {
   const n = await sql<{ n: number }>`select count(*)::int as n from app_user`.execute(db);
   if (Number(n.rows[0]?.n) > 0) return null;
   const password = randomSecret();
-  const inserted = await sql<{ id: number }>`insert into app_user (username, password_hash, role, created_at) values ('admin', ${await hashSecret(password)}, 'admin', ${Date.now()})
-    on conflict (username) do nothing returning id`.execute(db);
-  if (!inserted.rows.length) return null;
-  await audit(db, null, 'user.create', 'admin', { role: 'admin', firstAdmin: true });
-  if (opts.passwordFile) {
-    // on PostgreSQL nothing else creates the folder (e.g. the data dir PGlite would have made)
-    mkdirSync(dirname(opts.passwordFile), { recursive: true });
-    writeFileSync(opts.passwordFile, `${password}\n`, { mode: 0o600 });
-  }
+  const hash = await hashSecret(password);
+  const created = await db.transaction().execute(async (trx) => {
+    const inserted = await sql<{ id: number }>`insert into app_user (username, password_hash, role, created_at)
+      values ('admin', ${hash}, 'admin', ${Date.now()}) on conflict (username) do nothing returning id`.execute(trx);
+    if (!inserted.rows.length) return false;
+    await audit(trx, null, 'user.create', 'admin', { role: 'admin', firstAdmin: true });
+    if (opts.passwordFile) {
+      // on PostgreSQL nothing else creates the folder (e.g. the data dir PGlite would have made)
+      mkdirSync(dirname(opts.passwordFile), { recursive: true });
+      writePrivateFile(opts.passwordFile, `${password}\n`);
+    }
+    return true;
+  });
+  if (!created) return null;
   if (opts.print !== false) {
-    process.stdout.write(`\n*** First start: created user "admin" with password ${password}\n*** It is shown only this once${opts.passwordFile ? ` (also written to ${opts.passwordFile})` : ''}; change it after logging in.\n\n`);
+    const where = opts.passwordFile ? ` (also written to ${opts.passwordFile})` : '';
+    process.stdout.write(`\n*** First start: created user "admin" with password ${password}\n`);
+    process.stdout.write(`*** It is shown only this once${where}; change it after logging in.\n\n`);
   }
   return password;
+}
+
+/**
+ * Writes a secret to a file only its owner can read: a file that exists already (left from an earlier
+ * run, made by hand with the umask's 0644) is made 0600 before the secret goes in, and a link in its
+ * place is refused rather than followed.
+ */
+export function writePrivateFile(file: string, text: string): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const dummyHash = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
