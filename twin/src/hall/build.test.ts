@@ -2,7 +2,7 @@ import * as THREE from 'three';
 import { describe, expect, it } from 'vitest';
 import type { MachineKind } from '../lib/api/types.js';
 import { HallModel, type HallMachine } from './build.js';
-import { shapes } from './shapes.js';
+import { coarseShape, shapes } from './shapes.js';
 
 const kinds = Object.keys(shapes) as MachineKind[];
 const plant = (n: number): HallMachine[] =>
@@ -23,8 +23,13 @@ describe('hall scene', () => {
     const partsOf = (ms: HallMachine[]) => ms.reduce((n, m) => n + shapes[m.kind].length, 0);
     const counts = large.instanceCounts();
     expect(counts.box! + counts.cylinder! + counts.funnel!).toBe(partsOf(plant(500)));
+    expect(counts['coarse-box']! + counts['coarse-cylinder']!).toBe(500 * coarseShape.length);
     expect(counts.plate).toBe(500);
     expect(counts.marker).toBe(500);
+    // seen from afar: the coarse set instead (no funnels), still a handful of draw calls
+    expect(large.setDetail('coarse')).toBe(true);
+    expect(large.setDetail('coarse')).toBe(false);
+    expect(large.drawCalls()).toBe(6);
   });
 
   it('places each machine at its layout position, sized by its footprint', () => {
@@ -32,7 +37,7 @@ describe('hall scene', () => {
     const box = new THREE.Box3();
     const part = new THREE.Box3();
     const mat = new THREE.Matrix4();
-    for (const mesh of [m.meshes.box, m.meshes.cylinder]) {
+    for (const mesh of [m.detail.meshes.get('box')!, m.detail.meshes.get('cylinder')!]) {
       mesh.geometry.computeBoundingBox();
       for (let i = 0; i < mesh.count; i++) {
         mesh.getMatrixAt(i, mat);
@@ -55,7 +60,8 @@ describe('hall scene', () => {
     expect(m.setLook(0, { tone: 'normal', alarm: null, selected: false })).toBe(false);
     expect(m.setLook(0, { tone: 'nodata', alarm: 'alarm', selected: false })).toBe(true);
     expect(m.setLook(0, { tone: 'nodata', alarm: 'alarm', selected: false })).toBe(false);
-    const hatch = m.meshes.box.geometry.getAttribute('instanceHatch') as THREE.InstancedBufferAttribute;
+    const box = m.detail.meshes.get('box')!;
+    const hatch = box.geometry.getAttribute('instanceHatch') as THREE.InstancedBufferAttribute;
     // the marker's x scale is the matrix's first element (no rotation): 1 shown, 0 scaled away
     const mat = new THREE.Matrix4();
     m.marker.getMatrixAt(0, mat);
@@ -64,14 +70,19 @@ describe('hall scene', () => {
     expect(mat.elements[0]).toBe(0);
     // machine 0's parts are the first instances of each mesh: hatched; machine 1's are not
     expect(hatch.getX(0)).toBe(1);
-    expect(hatch.getX(m.meshes.box.count - 1)).toBe(0);
+    expect(hatch.getX(box.count - 1)).toBe(0);
+    // the coarse set is painted alike, so switching level keeps the look
+    const coarseHatch = m.coarse.meshes.get('box')!.geometry.getAttribute('instanceHatch') as THREE.InstancedBufferAttribute;
+    expect([coarseHatch.getX(0), coarseHatch.getX(coarseHatch.count - 1)]).toEqual([1, 0]);
   });
 
   it('tells which machine an instance belongs to (picking)', () => {
     const m = new HallModel(plant(3), { width: 64, depth: 36 });
-    expect(m.machineAt(m.meshes.plate, 2)).toBe(2);
-    expect(m.machineAt(m.meshes.box, 0)).toBe(0);
-    expect(m.machineAt(m.meshes.box, m.meshes.box.count - 1)).toBe(2);
+    const box = m.detail.meshes.get('box')!;
+    expect(m.machineAt(m.plates.meshes.get('box')!, 2)).toBe(2);
+    expect(m.machineAt(box, 0)).toBe(0);
+    expect(m.machineAt(box, box.count - 1)).toBe(2);
     expect(m.machineAt(m.floor, 0)).toBeNull();
+    expect(m.pickables()).toContain(box);
   });
 });

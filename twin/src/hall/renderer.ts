@@ -6,7 +6,7 @@
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
-import type { HallModel } from './build.js';
+import { detailMinPx, type HallModel } from './build.js';
 import { gpuInfo } from './gpu.js';
 
 /** Frame interval above which an interaction lowers the pixel ratio (ms). */
@@ -128,6 +128,7 @@ export class HallRenderer {
 
   renderNow(): void {
     if (!this.model) return;
+    this.model.setDetail(this.machinePx() >= detailMinPx ? 'detail' : 'coarse');
     this.renderer.render(this.model.scene, this.camera);
     this.renders++;
     const view = new THREE.Matrix4().multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse);
@@ -147,6 +148,14 @@ export class HallRenderer {
     const gl = this.renderer.getContext();
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.pixel);
     return performance.now() - t0;
+  }
+
+  /** How many pixels a typical machine spans at the point the camera looks at. */
+  machinePx(): number {
+    if (!this.model) return 0;
+    const dist = this.camera.position.distanceTo(this.controls.target);
+    const metresHigh = 2 * dist * Math.tan(THREE.MathUtils.degToRad(this.camera.fov / 2));
+    return (this.canvas.clientHeight / metresHigh) * this.model.typicalSize();
   }
 
   /** The machine index under a point of the canvas (client coordinates), or null. */

@@ -124,3 +124,10 @@ export const shapes: Record<MachineKind, readonly PartSpec[]> = {
     beacon(0.44, -0.44),
   ],
 };
+
+/** Every kind from afar: a block with a moving top and the stack light (3 instances instead of 5-15). */
+export const coarseShape: readonly PartSpec[] = [
+  box([0, 0.4, 0], [0.94, 0.8, 0.9], 'body'),
+  box([0, 0.86, 0], [0.5, 0.12, 0.5], 'dark', 'lift'),
+  beacon(0.42, 0.38),
+];
