@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Kysely } from 'kysely';
+import type { FreshnessTracker } from '@plant-twin/contracts';
 import type { Plant } from '@plant-twin/plant-model';
 import type { Logger } from '@plant-twin/runtime';
 import { adminRouter } from './admin/routes.js';
@@ -14,7 +15,6 @@ import type { CloudTables } from './db/schema.js';
 import { jobsRouter } from './jobs-mirror/routes.js';
 import type { LiveHub } from './live/hub.js';
 import type { OeeModel } from './oee/model.js';
-import type { FreshnessTracker } from './plant-api/freshness.js';
 import { plantRouter } from './plant-api/routes.js';
 import { scheduleRouter } from './schedule/routes.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
-import { defaultCommandLifetimeMs, ingestPath, type LiveClientToServer, type LiveServerToClient } from '@plant-twin/contracts';
+import { defaultCommandLifetimeMs, FreshnessTracker, ingestPath, type LiveClientToServer, type LiveServerToClient } from '@plant-twin/contracts';
 import { createLogger, createServiceApp, type Logger } from '@plant-twin/runtime';
 import type { Db } from '@plant-twin/db';
 import { apiRouter } from './api.js';
@@ -23,7 +23,6 @@ import { attachSockets } from './live/sockets.js';
 import { oeeModelOf, type OeeModel } from './oee/model.js';
 import { resetRollupsIfModelChanged } from './oee/rollup.js';
 import { machineSnapshots } from './plant-api/board.js';
-import { FreshnessTracker } from './plant-api/freshness.js';
 import { securityHeaders } from './static/headers.js';
 import { twinApp } from './static/twin.js';
 

@@ -1,9 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { ActiveAlarm, AlarmSeverity, MachineJob, MachineSnapshot, MachineStatus } from '@plant-twin/contracts';
+import type { ActiveAlarm, AlarmSeverity, FreshnessTracker, MachineJob, MachineSnapshot, MachineStatus } from '@plant-twin/contracts';
 import type { CloudTables } from '../db/schema.js';
 import { activeAlarmEpisodes, machineStatuses } from '../series.js';
 import { withAcks } from './alarm-acks.js';
-import type { FreshnessTracker } from './freshness.js';
 
 /**
  * Each machine's live picture as GET /machines and the socket's snapshot give it: latest state and

@@ -7,6 +7,7 @@ import {
   calendarQuerySchema,
   maxOeePeriods,
   oeeQuerySchema,
+  plantView,
   seriesQuerySchema,
   timelineQuerySchema,
   type AlarmAckEvent,
@@ -18,7 +19,7 @@ import {
   type MultiSeriesAnswer,
   type OeePeriod,
   type OeeReportView,
-  type PlantView,
+  type FreshnessTracker,
 } from '@plant-twin/contracts';
 import type { Machine, Plant } from '@plant-twin/plant-model';
 import { HttpError, validate } from '@plant-twin/runtime';
@@ -34,7 +35,6 @@ import { alarmEpisodes, currentValues, querySeries } from '../series.js';
 import { ackAlarm, withAcks } from './alarm-acks.js';
 import { machineSnapshots } from './board.js';
 import { calendarPeriods, calendarRanges } from './calendar-ranges.js';
-import type { FreshnessTracker } from './freshness.js';
 import { stateTimeline } from './timeline.js';
 
 export interface PlantRoutesDeps {
@@ -47,33 +47,10 @@ export interface PlantRoutesDeps {
   hub: LiveHub;
 }
 
-/** The plant model as the twin needs it: layout, tags with units and limits, parts, alarms; no addresses, hosts or secrets. */
-export function plantView(plant: Plant, now = Date.now()): PlantView {
-  return {
-    id: plant.plant.id,
-    name: plant.plant.name,
-    timezone: plant.plant.timezone,
-    hall: plant.plant.hall,
-    areas: plant.areas,
-    shifts: plant.shifts.map((s) => ({ name: s.name, start: s.start, end: s.end, breaks: s.breaks, days: s.days })),
-    smallStopThresholdS: plant.smallStopThresholdS,
-    serverTime: now,
-    machines: plant.machines.map((m) => ({
-      id: m.id,
-      name: m.name,
-      kind: m.kind,
-      area: m.area,
-      interface: m.interface.type,
-      layout: m.layout,
-      tags: m.tags.map((t) => ({ name: t.name, type: t.type, ...pick(t, ['unit', 'min', 'max', 'role', 'description']) })),
-      parts: m.parts,
-      alarms: m.alarms,
-    })),
-  };
-}
-
-function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<Pick<T, K>>;
+/** A tag's engineering limits, when it has any. */
+function limitsOf(t: { min?: number | undefined; max?: number | undefined }): { limits?: { min?: number; max?: number } } {
+  if (t.min === undefined && t.max === undefined) return {};
+  return { limits: { ...(t.min !== undefined ? { min: t.min } : {}), ...(t.max !== undefined ? { max: t.max } : {}) } };
 }
 
 /** /plant, /calendar/ranges, /machines…, /alarms, /alarms/ack, /oee, /oee/recompute */
@@ -114,8 +91,7 @@ export function plantRouter(deps: PlantRoutesDeps): Router {
     const [snapshot] = await machineSnapshots(db, [m.id], freshness);
     const values = (await currentValues(db, m.id)).map((v) => {
       const t = m.tags.find((x) => x.name === v.name);
-      const limits = t && (t.min !== undefined || t.max !== undefined) ? { limits: pick(t, ['min', 'max']) } : {};
-      return { ...v, ...(t?.unit ? { unit: t.unit } : {}), ...limits };
+      return { ...v, ...(t?.unit ? { unit: t.unit } : {}), ...(t ? limitsOf(t) : {}) };
     });
     return { machineId: m.id, status: snapshot!.status, values } as CurrentValuesAnswer;
   }));

@@ -1,9 +1,10 @@
 import {
   FreshnessTracker,
   LiveCoalescer,
+  newerJob,
+  noteFreshness,
   type ActiveAlarm,
   type FreshnessInput,
-  type LiveFreshness,
   type LiveMachineEvent,
   type MachineJob,
   type MachineMessage,
@@ -18,7 +19,6 @@ interface MachineBoard extends FreshnessInput {
   lastSeen: number | null;
   job: MachineJob | null;
   alarms: Map<number, ActiveAlarm>;
-  verdict: string;
 }
 
 /** active alarms kept per machine: a pod raising ever new codes cannot grow the board */
@@ -40,7 +40,7 @@ export class AndonBoard {
   constructor(machineIds: readonly string[], quietMachines: ReadonlySet<string>, staleAfterMs: number) {
     this.freshness = new FreshnessTracker(staleAfterMs, quietMachines);
     for (const machineId of machineIds) {
-      this.machines.set(machineId, { machineId, quality: null, since: null, pod: null, state: null, partNumber: null, jobId: null, lastSeen: null, job: null, alarms: new Map(), verdict: '' });
+      this.machines.set(machineId, { machineId, quality: null, since: null, pod: null, state: null, partNumber: null, jobId: null, lastSeen: null, job: null, alarms: new Map() });
     }
   }
 
@@ -55,21 +55,22 @@ export class AndonBoard {
     b.lastSeen = Math.max(b.lastSeen ?? 0, m.ts);
     switch (m.kind) {
       case 'state':
-        if (b.since === null || b.since <= m.ts) Object.assign(b, { state: m.state, quality: m.quality, since: m.ts, partNumber: m.partNumber ?? null, jobId: m.jobId ?? null });
+        if (b.since === null || b.since <= m.ts) Object.assign(b, { state: m.state, partNumber: m.partNumber ?? null, jobId: m.jobId ?? null });
         break;
       case 'alarm':
         if (!m.active) b.alarms.delete(m.code);
-        else if (b.alarms.has(m.code) || b.alarms.size < maxActiveAlarms) b.alarms.set(m.code, { code: m.code, text: m.text, severity: m.severity, raisedAt: b.alarms.get(m.code)?.raisedAt ?? m.ts, ack: null });
-        break;
-      case 'pod':
-        b.pod = { status: m.status, machineConnected: m.machineConnected, ts: m.ts };
+        else if (b.alarms.has(m.code) || b.alarms.size < maxActiveAlarms) {
+          b.alarms.set(m.code, { code: m.code, text: m.text, severity: m.severity, raisedAt: b.alarms.get(m.code)?.raisedAt ?? m.ts, ack: null });
+        }
         break;
       case 'job':
-        if (!b.job || b.job.ts <= m.ts) b.job = { jobId: m.jobId, partNumber: m.partNumber, quantity: m.quantity, good: m.good, scrap: m.scrap, event: m.event, ts: m.ts };
+        b.job = newerJob(b.job, m);
         break;
       default:
         break;
     }
+    // the state's quality and time, and the pod status (after the state's own check above)
+    noteFreshness(b, m);
     this.coalescer.add(m);
   }
 
@@ -86,11 +87,8 @@ export class AndonBoard {
   /** Judges every machine's freshness on this clock; a changed verdict joins the next update. */
   judge(now = Date.now()): void {
     for (const b of this.machines.values()) {
-      const verdict: LiveFreshness = this.freshness.judge(b, now);
-      const key = `${verdict.freshness}|${verdict.staleSince ?? ''}`;
-      if (key === b.verdict) continue;
-      b.verdict = key;
-      this.coalescer.freshness(b.machineId, verdict);
+      const verdict = this.freshness.change(b, now);
+      if (verdict) this.coalescer.freshness(b.machineId, verdict);
     }
   }
 

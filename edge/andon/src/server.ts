@@ -3,14 +3,14 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Packet } from 'mqtt-packet';
 import { Counter, Gauge } from 'prom-client';
-import { Server as SocketServer, type Socket } from 'socket.io';
+import { Server as SocketServer } from 'socket.io';
 import {
   apiPrefix,
   deviceLoginRequestSchema,
   maxMqttPacketBytes,
   parseMachineMessage,
   parseTopic,
-  plantEventOf,
+  pushUpdates,
   plantFilter,
   plantView,
   sessionCookie,
@@ -232,23 +232,8 @@ export async function startAndon(o: AndonOptions): Promise<Andon> {
     socket.on('subscribe', room(true));
     socket.on('unsubscribe', room(false));
   });
-  const queued = (socket: Socket) => (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
-  const emit = (roomName: string, event: 'plant' | 'machine', payload: unknown) => {
-    for (const id of io.sockets.adapter.rooms.get(roomName) ?? []) {
-      const socket = io.sockets.sockets.get(id);
-      if (!socket) continue;
-      if (queued(socket) > maxQueued) dropped.inc();
-      else (socket.emit as (e: string, p: unknown) => boolean)(event, payload);
-    }
-  };
   const timers = [
-    setInterval(() => {
-      for (const e of board.take()) {
-        emit(`machine:${e.machineId}`, 'machine', e);
-        const summary = plantEventOf(e);
-        if (summary) emit('plant', 'plant', summary);
-      }
-    }, o.intervalMs ?? 500),
+    setInterval(() => dropped.inc(pushUpdates(io, board.take(), maxQueued)), o.intervalMs ?? 500),
     setInterval(() => board.judge(), 1000),
   ];
 

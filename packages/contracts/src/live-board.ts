@@ -1,6 +1,6 @@
 import type { LiveFreshness, LiveMachineEvent, LivePlantEvent } from './live.js';
-import type { MachineMessage } from './messages.js';
-import type { Freshness } from './twin-api.js';
+import type { JobMessage, MachineMessage } from './messages.js';
+import type { Freshness, MachineJob } from './twin-api.js';
 
 /**
  * The server side of the live protocol that does not depend on where the messages come from (the
@@ -17,7 +17,8 @@ import type { Freshness } from './twin-api.js';
  *   finishes a part, so for it the bound counts from the latest arrival from its edge while its pod
  *   says online and connected (its last will says otherwise when the pod dies);
  * - live otherwise.
- * Arrival times live in memory: after a restart every machine reads stale until its next message.
+ * Arrival times live in memory; a server that stores them (the cloud) hands them back with `restore`
+ * after a restart, else every machine reads stale until its next message (never live on old data).
  */
 export interface FreshnessInput {
   machineId: string;
@@ -27,10 +28,19 @@ export interface FreshnessInput {
   pod: { status: string; machineConnected: boolean; ts: number } | null;
 }
 
+/** When a machine's messages last arrived, and through which edge (what `restore` takes back). */
+export interface Arrival {
+  machineId: string;
+  edgeId: string;
+  at: number;
+}
+
 export class FreshnessTracker {
   private readonly machineArrival = new Map<string, number>();
   private readonly edgeArrival = new Map<string, number>();
   private readonly edgeOf = new Map<string, string>();
+  /** the verdict last reported per machine (`change`) */
+  private readonly reported = new Map<string, string>();
 
   constructor(
     readonly staleAfterMs: number,
@@ -44,6 +54,16 @@ export class FreshnessTracker {
     for (const id of machineIds) {
       this.machineArrival.set(id, now);
       this.edgeOf.set(id, edgeId);
+    }
+  }
+
+  /** Takes back arrivals a server stored before it restarted (newer ones already taken win). */
+  restore(arrivals: Iterable<Arrival>): void {
+    for (const a of arrivals) {
+      if ((this.machineArrival.get(a.machineId) ?? -Infinity) >= a.at) continue;
+      this.machineArrival.set(a.machineId, a.at);
+      this.edgeOf.set(a.machineId, a.edgeId);
+      this.edgeArrival.set(a.edgeId, Math.max(this.edgeArrival.get(a.edgeId) ?? -Infinity, a.at));
     }
   }
 
@@ -71,6 +91,29 @@ export class FreshnessTracker {
     if (now - heard > this.staleAfterMs) return { freshness: 'stale', staleSince: heard };
     return { freshness: 'live' };
   }
+
+  /** The verdict when it differs from the one last reported for this machine, else undefined (then it counts as reported). */
+  change(s: FreshnessInput, now = Date.now()): LiveFreshness | undefined {
+    const verdict = this.judge(s, now);
+    const key = `${verdict.freshness}|${verdict.staleSince ?? ''}`;
+    if (this.reported.get(s.machineId) === key) return undefined;
+    this.reported.set(s.machineId, key);
+    return verdict;
+  }
+}
+
+/** Takes what a message tells of a machine's freshness (latest state's quality and time, pod status) into its input. */
+export function noteFreshness(input: FreshnessInput, m: MachineMessage): void {
+  if (m.kind === 'state' && (input.since === null || input.since <= m.ts)) {
+    input.quality = m.quality;
+    input.since = m.ts;
+  } else if (m.kind === 'pod') input.pod = { status: m.status, machineConnected: m.machineConnected, ts: m.ts };
+}
+
+/** A machine's job picture after a job message: the message's, unless the picture is newer. */
+export function newerJob(job: MachineJob | null | undefined, m: JobMessage): MachineJob {
+  if (job && job.ts > m.ts) return job;
+  return { jobId: m.jobId, partNumber: m.partNumber, quantity: m.quantity, good: m.good, scrap: m.scrap, event: m.event, ts: m.ts };
 }
 
 /** the most alarm edges one machine's coalesced update carries (each matters, but bounded) */
@@ -103,7 +146,7 @@ export class LiveCoalescer {
         p.pod = { status: m.status, machineConnected: m.machineConnected, ts: m.ts };
         break;
       case 'job':
-        if (!p.job || p.job.ts <= m.ts) p.job = { jobId: m.jobId, partNumber: m.partNumber, quantity: m.quantity, good: m.good, scrap: m.scrap, event: m.event, ts: m.ts };
+        p.job = newerJob(p.job, m);
         break;
     }
   }
@@ -124,6 +167,41 @@ export class LiveCoalescer {
     if (!p) this.pending.set(machineId, (p = { machineId, values: {}, alarms: [] }));
     return p;
   }
+}
+
+/**
+ * The part of a socket.io server the live push uses: rooms of socket ids, sockets by id (structural,
+ * so the contracts do not depend on socket.io).
+ */
+export interface LiveRooms {
+  sockets: { adapter: { rooms: ReadonlyMap<string, ReadonlySet<string>> }; sockets: ReadonlyMap<string, object> };
+}
+
+type PushSocket = { emit: (event: string, payload: unknown) => boolean; conn: { writeBuffer?: unknown[] } };
+
+/**
+ * Sends coalesced updates: each to its machine's room (`machine:<id>`, with values) and its summary to
+ * the `plant` room. A client with more than `maxQueued` packets still in its engine.io write buffer
+ * skips this update and gets the next, newer one, instead of growing a buffer in the server.
+ * Returns the number of updates skipped that way.
+ */
+export function pushUpdates(io: LiveRooms, updates: readonly LiveMachineEvent[], maxQueued: number): number {
+  let dropped = 0;
+  const emit = (room: string, event: 'plant' | 'machine', payload: unknown) => {
+    for (const id of io.sockets.adapter.rooms.get(room) ?? []) {
+      // writeBuffer: the packets not written yet (not in engine.io's public types)
+      const socket = io.sockets.sockets.get(id) as PushSocket | undefined;
+      if (!socket) continue;
+      if ((socket.conn.writeBuffer?.length ?? 0) > maxQueued) dropped++;
+      else socket.emit(event, payload);
+    }
+  };
+  for (const e of updates) {
+    emit(`machine:${e.machineId}`, 'machine', e);
+    const summary = plantEventOf(e);
+    if (summary) emit('plant', 'plant', summary);
+  }
+  return dropped;
 }
 
 /** The plant room's part of a machine's update (no process values), or undefined when it says nothing new. */
