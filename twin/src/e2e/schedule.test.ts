@@ -14,7 +14,7 @@ import { axeSerious, launchChromium, notBlank, screenshot } from './browser.js';
  * the keyboard alone, a lock, the comparison with the first plan, what-if, and publication followed from
  * pending to applied by the live command events (the test answers as the edge does; the job manager's own
  * side is tested in edge/job-manager/src/schedule/published.test.ts); a viewer sees publish disabled with the
- * reason; the list at 360 px. Every plan the screen made is checked with the scheduler's feasibility checker.
+ * reason; the list at 360 px in the dark theme. Every plan the screen made is checked with the scheduler's feasibility checker.
  */
 const why = missingTool('chromium');
 const hour = 3_600_000;
@@ -195,7 +195,7 @@ describe.skipIf(!!why)(`schedule Gantt in Chromium (${why ?? 'chromium present'}
 
   it('a viewer reads the plan but may not publish (disabled, the reason written); at 360 px it is a list', async () => {
     const r = await api('POST', '/users', { username: 'vera', role: 'viewer' });
-    const viewer = await browser.newContext({ baseURL: tc.url, ignoreHTTPSErrors: true, viewport: { width: 360, height: 740 }, timezoneId: 'America/Los_Angeles' });
+    const viewer = await browser.newContext({ baseURL: tc.url, ignoreHTTPSErrors: true, viewport: { width: 360, height: 740 }, colorScheme: 'dark', timezoneId: 'America/Los_Angeles' });
     try {
       expect((await viewer.request.post('/api/v1/auth/login', { data: { username: 'vera', password: r.body.password, session: 'cookie' } })).ok()).toBe(true);
       const v = await viewer.newPage();
@@ -205,7 +205,7 @@ describe.skipIf(!!why)(`schedule Gantt in Chromium (${why ?? 'chromium present'}
       await expect.poll(() => v.locator('#schedule-publish-why').textContent()).toContain('Needs role planner, admin');
       await v.locator('li.job[data-job]').first().scrollIntoViewIfNeeded();
       expect(await v.getByTestId('gantt').count()).toBe(0);
-      await look('schedule-list-360-viewer', v);
+      await look('schedule-list-360-viewer-dark', v);
     } finally {
       await viewer.close();
     }

@@ -311,19 +311,21 @@ function drawBar(ctx: CanvasRenderingContext2D, d: DrawInput, p: Palette, b: Gan
     ctx.lineWidth = 3;
     ctx.strokeRect(x0 - 1.5, y - 1.5, x1 - x0 + 3, barH + 3);
   }
-  // label from the run's start: icons first, then the words as far as they fit
-  const runX = Math.max(X(b.start), x0);
-  const room = x1 - runX - 6;
-  if (room < 16) return;
-  let x = Math.max(runX, d.scale.x(d.scale.start) + layout.labelW) + 3;
+  // the label in the longest run piece (a break splits a run; text over the hatch would be unreadable):
+  // icons first, then the words as far as they fit
+  const piece = b.segments.filter((s) => s.kind === 'run').reduce<{ from: number; to: number } | null>((best, s) => (!best || s.to - s.from > best.to - best.from ? s : best), null);
+  if (!piece) return;
+  const end = X(piece.to);
+  let x = Math.max(X(piece.from), layout.labelW) + 3;
+  if (end - x < 16) return;
   const mid = y + barH / 2;
   const kinds = [b.status === 'late' ? 'late' : b.status === 'atrisk' ? 'atrisk' : null, b.running ? 'running' : null, b.locked ? 'lock' : null, b.frozen ? 'frozen' : null].filter(Boolean) as ('late' | 'atrisk' | 'lock' | 'running' | 'frozen')[];
   for (const k of kinds) {
-    if (x + 14 > x1 - 4) return;
+    if (x + 14 > end - 4) return;
     x += glyph(ctx, k, x, mid, fg);
   }
   ctx.fillStyle = fg;
   ctx.font = '12px system-ui, sans-serif';
-  const label = fit(ctx, d.label(b), x1 - x - 4);
+  const label = fit(ctx, d.label(b), end - x - 4);
   if (label.length > 1) ctx.fillText(label, x + 1, mid);
 }

@@ -31,3 +31,8 @@ export function describeBar(b: GanttBar, f: PlantClockFormat): { short: string; 
   }) + (flags ? ` (${flags})` : '');
   return { short, long };
 }
+
+/** A spread of instants: the median in plant time, p10 and p90 as minutes from it (runs differ by minutes, not days). */
+export function instantSpread(s: { p10: number; p50: number; p90: number }, f: PlantClockFormat): string {
+  return t('schedule.whatif.spread', { p50: f.dateTime(s.p50).slice(5, 16), early: Math.round((s.p50 - s.p10) / 60_000), late: Math.round((s.p90 - s.p50) / 60_000) });
+}

@@ -67,8 +67,9 @@ export class ApiClient {
     return this.request<T>('GET', path + queryString(query), undefined, signal);
   }
 
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body ?? {});
+  /** `timeoutMs`: for calls that compute (a plan, a simulation) longer than the default 15 s allows */
+  post<T>(path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    return this.request<T>('POST', path, body ?? {}, undefined, timeoutMs);
   }
 
   patch<T>(path: string, body: unknown): Promise<T> {
@@ -83,14 +84,14 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, limitMs = timeoutMs): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET' && method !== 'HEAD') {
       const token = readCookie(csrfCookie) ?? this.csrf;
       if (token) headers[csrfHeader] = token;
     }
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(limitMs);
     const res = await this.fetchFn(this.base + path, {
       method,
       headers,
