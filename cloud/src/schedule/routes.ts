@@ -59,7 +59,8 @@ export interface ScheduleRoutesDeps {
 /** who may declare planned maintenance */
 const maintainers = ['planner', 'engineer', 'admin'] as const;
 const planIdParam = z.uuid('not a plan id');
-const defaults = { createMs: 5000, optimiseMs: 5000, replanMs: 1500, whatIfTimeoutMs: 180_000, slackMs: 30_000 };
+/** budgets; new and re-optimised plans also get up to `boundS` of HiGHS for a stronger lower bound */
+const defaults = { createMs: 5000, optimiseMs: 5000, replanMs: 1500, boundS: 3, whatIfTimeoutMs: 180_000, slackMs: 30_000 };
 const bodyLimit = 64 * 1024;
 const hour = 3_600_000;
 
@@ -99,7 +100,7 @@ export function scheduleRouter(deps: ScheduleRoutesDeps): Router {
     base: Pick<StoredPlan, 'label' | 'objective' | 'frozenWindowMin' | 'rates' | 'exclude' | 'excluded'> & { info: BuiltProblem['info']; notes: string[] };
   }): Promise<PlanAnswer | ReturnType<typeof refusal>> {
     const opts: SolveOptions = o.task.opts;
-    const result = await pool.run(o.lane, o.key, o.operation.kind, o.task, (opts.timeLimitMs ?? 0) + defaults.slackMs);
+    const result = await pool.run(o.lane, o.key, o.operation.kind, o.task, (opts.timeLimitMs ?? 0) + (opts.boundS ?? 0) * 1000 + defaults.slackMs);
     if (result.kind === 'refused') {
       res.status(422);
       return refusal(result.message, result.issues, o.task.problem);
@@ -163,7 +164,7 @@ export function scheduleRouter(deps: ScheduleRoutesDeps): Router {
       id,
       parent: null,
       operation: { kind: 'create' },
-      task: { op: 'schedule', problem: built.problem, opts: { seed: body.seed ?? 1, ...budget(body, defaults.createMs) } },
+      task: { op: 'schedule', problem: built.problem, opts: { seed: body.seed ?? 1, ...budget(body, defaults.createMs), boundS: body.boundS ?? defaults.boundS } },
       base: { label: body.label ?? null, objective: body.objective, frozenWindowMin: body.frozenWindowMin, rates: src.rates, exclude: body.exclude, excluded: built.excluded, info: built.info, notes: built.notes },
     });
   }, bodyLimit));
@@ -213,7 +214,7 @@ export function scheduleRouter(deps: ScheduleRoutesDeps): Router {
 
   r.post('/schedule/plans/:id/optimise', ...edit((req, parent) => {
     const b = validate(optimisePlanRequestSchema, req.body ?? {});
-    return { op: { kind: 'optimise' }, locks: parent.locks, lane: 'long', opts: { ...budget(b, defaults.optimiseMs), seed: b.seed } };
+    return { op: { kind: 'optimise' }, locks: parent.locks, lane: 'long', opts: { ...budget(b, defaults.optimiseMs), seed: b.seed, boundS: b.boundS ?? defaults.boundS } };
   }));
 
   /** A re-plan after an event: the mirror as it is now, the event, the plan's locks and exclusions; its frozen window kept. */

@@ -3,11 +3,13 @@ import type { PlanJobInfo, StoredPlan, WhatIfResult } from '@plant-twin/contract
 import {
   checkPlan,
   compileProblem,
+  lowerBoundHighs,
   parseProblem,
   ProblemError,
   replan,
   schedule,
   type Compiled,
+  type HighsLike,
   type Plan,
   type ProblemIssue,
   type ScheduleProblemInput,
@@ -23,6 +25,8 @@ export interface SolveOptions {
   seed: number;
   timeLimitMs?: number | undefined;
   maxTicks?: number | undefined;
+  /** seconds HiGHS may spend on a stronger lower bound (0 or unset: the scheduler's own bound only) */
+  boundS?: number | undefined;
 }
 
 export type PlanTask =
@@ -47,17 +51,18 @@ const minute = 60_000;
 /** lock problems a re-plan resolves by keeping the lock's machine and dropping its position */
 const lockPositionCodes = new Set(['lock-inside-frozen', 'lock-conflict']);
 
-export function runTask(task: PlanTask): PlanTaskResult {
+/** `highs`: the HiGHS solver when the worker has it (a stronger lower bound where the task asks for one) */
+export function runTask(task: PlanTask, highs?: HighsLike): PlanTaskResult {
   try {
     if (task.op === 'whatif') return { kind: 'whatif', whatIf: simulatePlan(task.plant, task.problem, task.plan, { seeds: task.seeds, horizonEnd: task.horizonEnd, seedBase: task.seedBase }) };
-    return solve(task);
+    return solve(task, highs);
   } catch (e) {
     if (e instanceof ProblemError) return { kind: 'refused', message: e.message, issues: e.issues };
     throw e;
   }
 }
 
-function solve(task: Extract<PlanTask, { op: 'schedule' | 'replan' }>): Planned {
+function solve(task: Extract<PlanTask, { op: 'schedule' | 'replan' }>, highs: HighsLike | undefined): Planned {
   const notes: string[] = [];
   let problem = task.problem;
   const opts = { seed: task.opts.seed, ...(task.opts.timeLimitMs !== undefined ? { timeLimitMs: task.opts.timeLimitMs } : {}), ...(task.opts.maxTicks !== undefined ? { maxTicks: task.opts.maxTicks } : {}) };
@@ -77,11 +82,25 @@ function solve(task: Extract<PlanTask, { op: 'schedule' | 'replan' }>): Planned 
     problem = { ...problem, locks };
     plan = run();
   }
-  // the alternatives a planner may choose from: every eligible machine, whatever locks and running jobs fix now
   const parsed = parseProblem(problem);
+  if (highs && task.opts.boundS) strengthenBound(plan, highs, compileProblem(parsed, { dueWithoutCapacity: 'warning' }), task.opts.boundS);
+  // the alternatives a planner may choose from: every eligible machine, whatever locks and running jobs fix now
   const open = compileProblem({ ...parsed, locks: [], jobs: parsed.jobs.map(({ running: _, ...j }) => j) }, { dueWithoutCapacity: 'warning' });
   const violations = checkPlan(problem, plan, task.op === 'replan' ? { previous: task.previous } : {});
   return { kind: 'plan', plan, problem, violations, jobs: eligibility(open), offShift: offShift(open, plan), notes };
+}
+
+/**
+ * HiGHS's bound of the problem's mixed-integer relaxation (without the re-plan's frozen window: a bound of a
+ * looser problem holds for this one), when it beats the scheduler's own; the gap follows. Never above the
+ * plan's score (a solver's tolerance must not claim a plan beats the optimum).
+ */
+function strengthenBound(plan: Plan, highs: HighsLike, c: Compiled, seconds: number): void {
+  const hb = lowerBoundHighs(highs, c.inst, seconds);
+  const total = Math.min(hb.total, plan.score.total);
+  if (!(total > plan.lowerBound.total)) return;
+  plan.lowerBound = { total, method: `highs (${hb.status}, ${Math.round(hb.ms)} ms)` };
+  plan.gap = plan.score.total > 0 ? Math.max(0, (plan.score.total - total) / plan.score.total) : 0;
 }
 
 /** indices of the locks whose only problem is their position; null when anything else is wrong */

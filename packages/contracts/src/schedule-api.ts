@@ -31,6 +31,8 @@ const budget = {
   timeLimitMs: z.number().int().min(0).max(maxPlanBudgetMs).optional(),
   maxTicks: z.number().int().min(0).max(10_000_000).optional(),
 };
+/** seconds HiGHS may spend on a stronger lower bound of a new or re-optimised plan (default 3; 0: none) */
+const boundS = { boundS: z.number().min(0).max(10).optional() };
 
 /** POST /schedule/plans (planner, admin) -> 201 { plan } */
 export const createPlanRequestSchema = z.strictObject({
@@ -43,6 +45,7 @@ export const createPlanRequestSchema = z.strictObject({
   /** open jobs of the mirror left out of this plan (each listed in the plan's `excluded`) */
   exclude: z.array(jobIdSchema).max(1000).default([]),
   ...budget,
+  ...boundS,
 });
 export type CreatePlanRequest = z.input<typeof createPlanRequestSchema>;
 
@@ -54,7 +57,7 @@ export const lockPlanJobRequestSchema = z.strictObject({ jobId: jobIdSchema, mac
 export type LockPlanJobRequest = z.infer<typeof lockPlanJobRequestSchema>;
 export const unlockPlanJobRequestSchema = z.strictObject({ jobId: jobIdSchema });
 /** POST /schedule/plans/:id/optimise: improve around the locks */
-export const optimisePlanRequestSchema = z.strictObject({ ...budget });
+export const optimisePlanRequestSchema = z.strictObject({ ...budget, ...boundS });
 export type OptimisePlanRequest = z.input<typeof optimisePlanRequestSchema>;
 
 /** What happened, for a re-plan from the jobs mirror as it is now. */

@@ -516,7 +516,7 @@ export const en = {
   'schedule.compare.same': 'Every job is where the compared plan has it.',
   'schedule.made': 'Made',
   'schedule.search': 'Search',
-  'schedule.searchFacts': 'first plan after {first} ms, {ms} ms in all; start: {rule}, stopped: {stopped}; seed {seed}',
+  'schedule.searchFacts': 'first plan after {first} ms, {ms} ms in all; start: {rule}, stopped: {stopped}; seed {seed}; lower bound: {bound}',
   'schedule.frozen': 'Frozen window of re-plans',
   'schedule.rates': 'Machine speed from',
   'schedule.rates.machine': 'own OEE of the last 7 days',
