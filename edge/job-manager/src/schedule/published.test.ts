@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,5 +140,10 @@ describe('published schedule on the simulated presses', () => {
       const ran = sim.truth.jobs.filter((j) => j.machineId === m).sort((a, b) => a.loadedAt - b.loadedAt).map((j) => j.jobId);
       expect(ran, `${m} ran its jobs in the plan's order`).toEqual(planned[m]);
     }
+
+    // a publish that reaches the edge after its deadline is refused, never applied late
+    const late = { ...applied, id: randomUUID(), seq: applied.seq + 1000, status: 'delivered' as const, args: { ...applied.args, machines: { 'PRS-01': [], 'PRS-02': [] } } };
+    expect(await jm.cloud!.applier.apply(late, Date.now() - 1)).toMatchObject({ status: 'refused', reason: expect.stringMatching(/expired/) });
+    expect((await jm.db.selectFrom('published_schedule' as never).select('job_ids' as never).where('machine_id' as never, '=', 'PRS-01' as never).executeTakeFirst())).toEqual({ job_ids: planned['PRS-01'] });
   }, 400_000);
 });
