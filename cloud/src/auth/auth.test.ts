@@ -96,7 +96,10 @@ describe.each(dbKinds)('sessions, roles and credentials on %s', (kind) => {
     expect((await answerBeforeBody(`${url}/api/v1/users`, { headers: { authorization: `Bearer ${viewer.token}` } })).status).toBe(403);
     // with the right credential, the route's own bound refuses an announced 20 MB body unread
     expect((await answerBeforeBody(`${url}/api/v1/users`, { headers: { authorization: `Bearer ${t.adminToken}` } })).status).toBe(413);
-    expect((await answerBeforeBody(`${url}/api/v1/edge/jobs`, { headers: { authorization: `Bearer ${testEdge.token}`, 'x-edge-id': testEdge.id } })).status).toBe(413);
+    const edge = { authorization: `Bearer ${testEdge.token}`, 'x-edge-id': testEdge.id };
+    expect((await answerBeforeBody(`${url}/api/v1/edge/jobs`, { headers: edge })).status).toBe(413);
+    // ingestion's bound is 16 MiB compressed: an announced 20 MB is refused unread too
+    expect((await answerBeforeBody(url + ingestPath, { headers: edge })).status).toBe(413);
     // the login route judges the address before reading, then reads at most 4 KB
     expect((await answerBeforeBody(`${url}/api/v1/auth/login`)).status).toBe(413);
   });

@@ -3,6 +3,7 @@ import { ingestPath, type MachineMessage } from '@plant-twin/contracts';
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret } from '@plant-twin/runtime';
 import { startCloud } from '../app.js';
+import { dropSchema } from '../db/open.js';
 import { call } from '../test-support/http.js';
 import { generateYear } from './oee-year.js';
 
@@ -123,12 +124,6 @@ export async function benchContention(opts: { databaseUrl?: string | undefined; 
     };
   } finally {
     await cloud.close();
-    if (opts.databaseUrl) {
-      const pg = (await import('pg')).default;
-      const c = new pg.Client({ connectionString: opts.databaseUrl });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    }
+    if (opts.databaseUrl) await dropSchema(opts.databaseUrl, schema);
   }
 }

@@ -5,6 +5,7 @@ import { ingestPath, type MachineMessage } from '@plant-twin/contracts';
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret } from '@plant-twin/runtime';
 import { startCloud } from '../app.js';
+import { dropSchema } from '../db/open.js';
 
 function post(url: string, body: Buffer, token: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -79,12 +80,6 @@ export async function benchIngest(opts: { databaseUrl?: string | undefined; batc
     };
   } finally {
     await cloud.close();
-    if (opts.databaseUrl) {
-      const pg = (await import('pg')).default;
-      const c = new pg.Client({ connectionString: opts.databaseUrl });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    }
+    if (opts.databaseUrl) await dropSchema(opts.databaseUrl, schema);
   }
 }

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { ingestBatchSchema, type MachineMessage } from '@plant-twin/contracts';
-import { bearerToken } from '@plant-twin/runtime';
+import { bearerToken, readBody } from '@plant-twin/runtime';
 import type { EdgeAuth } from '../auth/edge-auth.js';
 import type { CloudTables } from '../db/schema.js';
 import { storeBatch } from './store.js';
@@ -26,34 +26,6 @@ export interface IngestDeps {
   maxJsonBytes?: number;
   /** message times taken into the history; others are quarantined (default: window.ts) */
   window?: AcceptWindow | undefined;
-}
-
-class BodyError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: Request, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) return void chunks.push(c);
-      // stop keeping it, let the rest drain so the 413 reaches the client
-      req.off('data', onData);
-      req.resume();
-      chunks.length = 0;
-      reject(new BodyError(413, `body larger than ${limit} bytes`));
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 const pathOf = (path: readonly PropertyKey[]) => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(body)';
@@ -125,9 +97,10 @@ export function ingestHandler(deps: IngestDeps) {
       res.json({ ack: r.ack, duplicate: r.duplicate, stored: r.stored, ...(r.quarantinedMessages.length ? { quarantined: r.quarantinedMessages.length } : {}) });
       if (r.fresh.length) deps.onStored(r.fresh, edgeId);
     } catch (e) {
-      if (e instanceof BodyError) {
+      if ((e as { type?: string }).type === 'entity.too.large') {
+        // the rest of the body is not read: the connection closes after the answer
         res.set('Connection', 'close');
-        return fail(res, e.status, 'invalid', { error: e.message });
+        return fail(res, 413, 'invalid', { error: (e as Error).message });
       }
       deps.log.error({ err: e }, 'ingest failed');
       if (!res.headersSent) fail(res, 503, 'error', { error: 'could not store the batch, retry later' });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { testPostgresUrl, type Db } from '@plant-twin/db';
-import { openCloudDb } from '../db/open.js';
+import { dropSchema, openCloudDb } from '../db/open.js';
 import type { CloudTables } from '../db/schema.js';
 
 export type DbKind = 'pglite' | 'postgres';
@@ -19,10 +18,7 @@ export async function freshDb(kind: DbKind): Promise<Db<CloudTables> & { url?: s
     schema,
     close: async () => {
       await db.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+      await dropSchema(url, schema);
     },
   };
 }

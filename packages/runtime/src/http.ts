@@ -125,14 +125,13 @@ export function readinessAnswer(ready: ServiceHttpOptions['ready']): HttpAnswer 
 const bodyError = (message: string, type: 'entity.too.large' | 'entity.parse.failed') => Object.assign(new Error(message), { type });
 
 /**
- * Reads a JSON body of at most `limit` bytes (undefined when there is none, or it is not JSON).
- * A body announced larger than the bound is refused before a byte of it is read, and one that
- * grows past it is dropped on the spot (nothing kept, the rest never read: the 413 closes the
- * connection), so no client can make a service read or drain more than the bound.
+ * Reads a body of at most `limit` bytes. A body announced larger than the bound is refused before a
+ * byte of it is read, and one that grows past it is dropped on the spot (nothing kept, the rest never
+ * read: the 413 closes the connection), so no client can make a service read or drain more than the
+ * bound. Refusals carry `type: 'entity.too.large'` (answered 413 by `errorAnswer`).
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    if (!/\bjson\b/.test(req.headers['content-type'] ?? '')) return resolve(undefined);
     if (Number(req.headers['content-length'] ?? 0) > limit) return reject(bodyError(`body larger than ${limit} bytes`, 'entity.too.large'));
     const chunks: Buffer[] = [];
     let size = 0;
@@ -145,16 +144,21 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       chunks.length = 0;
       reject(bodyError(`body larger than ${limit} bytes`, 'entity.too.large'));
     };
-    const onEnd = () => {
-      if (size === 0) return resolve(undefined);
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(bodyError('body is not valid JSON', 'entity.parse.failed'));
-      }
-    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', reject);
   });
+}
+
+/** Reads a JSON body of at most `limit` bytes (`readBody`); undefined when there is none or it is not JSON. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  if (!/\bjson\b/.test(req.headers['content-type'] ?? '')) return undefined;
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw bodyError('body is not valid JSON', 'entity.parse.failed');
+  }
 }

@@ -8,3 +8,4 @@ export * from './backoff.js';
 export * from './tls.js';
 export * from './secret-hash.js';
 export * from './random.js';
+export * from './json-request.js';

@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPlantFile, loadPlant, repoRoot, type Plant } from '@plant-twin/plant-model';
-import type { Logger } from '@plant-twin/runtime';
+import { jsonRequest, type Logger } from '@plant-twin/runtime';
 import { derivePlantDeployment, podName, type Program, type ProgramRole } from './deployment.js';
-import { jsonRequest } from './json-request.js';
 import { ensureLocalTls, ensurePrivateDir, localAddressing, loadOrCreatePlantSecrets, writeLocalSite } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
