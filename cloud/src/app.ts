@@ -16,6 +16,7 @@ import { CommandSignals } from './commands/signals.js';
 import type { CloudConfig } from './config.js';
 import { openCloudDb } from './db/open.js';
 import type { CloudTables } from './db/schema.js';
+import { storedArrivals } from './ingest/arrivals.js';
 import { ingestHandler } from './ingest/route.js';
 import { defaultRetention, startJobs } from './jobs.js';
 import { LiveHub } from './live/hub.js';
@@ -34,6 +35,8 @@ export interface RunningCloud {
   db: Db<CloudTables>;
   model: OeeModel;
   hub: LiveHub;
+  /** the freshness verdict's arrival times (restored from the store at start) */
+  freshness: FreshnessTracker;
   /** the first admin's password when this start created it (also printed once) */
   firstAdminPassword: string | null;
   /** runs the OEE rollup job now, until caught up */
@@ -64,6 +67,8 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
   const io: SocketServer<LiveClientToServer, LiveServerToClient> = new SocketServer(server, { serveClient: false, cors: { origin: false }, maxHttpBufferSize: 16 * 1024 });
   const quietMachines = new Set(config.plant.machines.filter((m) => m.interface.type === 'file').map((m) => m.id));
   const freshness = new FreshnessTracker(config.staleAfterMs ?? defaultStaleAfterMs, quietMachines);
+  // arrivals stored before a restart: a machine heard a moment ago reads live, not stale until its next message
+  freshness.restore(await storedArrivals(db.db));
   const hub = new LiveHub(io, config.liveIntervalMs ?? 500, freshness);
   hub.seed(await machineSnapshots(db.db, model.machineIds, freshness).then((s) => s.map((x) => x.status)));
   const edges = new EdgeAuth(config.edgeCredentials, db.db);
@@ -129,6 +134,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     db,
     model,
     hub,
+    freshness,
     firstAdminPassword,
     runRollups: jobs.runRollups,
     expireCommands,

@@ -100,4 +100,8 @@ export const cloudMigrations: Record<string, Migration> = {
   `),
   // production scheduling (schedule/): plans with their problems, planned maintenance windows
   '008_schedule': up(scheduleTablesSql),
+  // when each machine's messages last arrived (cloud clock) and through which edge: freshness after a restart
+  '009_machine_arrival': up(`
+    create table machine_arrival (machine_id text primary key, edge_id text not null, received_at bigint not null);
+  `),
 };

@@ -46,6 +46,7 @@ export interface CloudTables {
   pod_event: { machine_id: string; ts: number; status: string; machine_connected: boolean; will_boot: string | null };
   boot_seen: { machine_id: string; boot: string; last_ts: number };
   machine_seen: { machine_id: string; last_ts: number };
+  machine_arrival: { machine_id: string; edge_id: string; received_at: number };
   oee_hour: OeeHourRow;
   oee_rolled: { machine_id: string; bucket: number };
   oee_day: OeeHourRow;

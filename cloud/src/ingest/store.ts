@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { bootOfMessageId, isLastWill, type IngestAck, type IngestBatch, type MachineMessage, type MessageOf } from '@plant-twin/contracts';
 import type { CloudTables } from '../db/schema.js';
 import { dropRollups, lockMachines } from '../oee/store.js';
+import { recordArrivals } from './arrivals.js';
 import { quarantine, updateClockAlarms, type Quarantined } from './quarantine.js';
 import { defaultAcceptWindow, outsideWindow, type AcceptWindow } from './window.js';
 
@@ -56,6 +57,7 @@ export async function storeBatch(db: Kysely<CloudTables>, batch: IngestBatch, op
     const quarantined = await quarantine(trx, batch.edgeId, batch.seq, outside, now);
     const alarms = await updateClockAlarms(trx, window, quarantined, new Set(fresh.map((m) => m.machineId)), now);
     await sql`update edge_batch set stored = ${fresh.length} where edge_id = ${batch.edgeId} and seq = ${batch.seq}`.execute(trx);
+    await recordArrivals(trx, batch.edgeId, [...fresh, ...alarms].map((m) => m.machineId), now);
     return { ack: await maxSeq(trx, batch.edgeId), duplicate: false, stored: fresh.length, fresh: [...fresh, ...alarms], quarantinedMessages: quarantined };
   });
 }

@@ -17,15 +17,21 @@ export interface TestCloud {
   close(): Promise<void>;
 }
 
-const quiet = (): Logger => {
+export const quiet = (): Logger => {
   const log = createLogger('cloud-test');
   log.level = 'silent';
   return log;
 };
 
+/** A test cloud's configuration: ephemeral port on 127.0.0.1, the plant model, edge-1's credential, quiet. */
+export async function testCloudConfig(config: Partial<CloudConfig> = {}): Promise<CloudConfig> {
+  const edgeCredentials = { [testEdge.id]: await hashSecret(testEdge.token) };
+  return { port: 0, host: '127.0.0.1', plant: loadPlant(), edgeCredentials, printAdminPassword: false, liveIntervalMs: 50, ...config };
+}
+
 /** A cloud on PGlite (in memory) or on a fresh schema of the local PostgreSQL, with edge-1's credential. */
 export async function startTestCloud(kind: DbKind, config: Partial<CloudConfig> = {}, log: Logger = quiet()): Promise<TestCloud> {
-  const base: CloudConfig = { port: 0, host: '127.0.0.1', plant: loadPlant(), edgeCredentials: { [testEdge.id]: await hashSecret(testEdge.token) }, printAdminPassword: false, liveIntervalMs: 50, ...config };
+  const base = await testCloudConfig(config);
   let dropSchema: () => Promise<void> = async () => undefined;
   let cloud: RunningCloud;
   if (kind === 'postgres') {

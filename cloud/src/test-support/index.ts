@@ -8,4 +8,4 @@ export { call, type HttpResult } from './http.js';
 export { freshDb, dbKinds, type DbKind } from './db.js';
 export { openCloudDb } from '../db/open.js';
 export { CookieClient, cookieLogin } from './session.js';
-export { startTestCloud, testEdge, type TestCloud } from './cloud.js';
+export { startTestCloud, testCloudConfig, testEdge, type TestCloud } from './cloud.js';
