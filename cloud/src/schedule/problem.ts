@@ -24,10 +24,14 @@ const openStatuses = ['planned', 'released', 'dispatched', 'running', 'held'] as
 const onMachine = new Set<string>(['dispatched', 'running', 'held']);
 export const maxPlanJobs = 20_000;
 
-export async function openMirrorJobs(db: Kysely<CloudTables>): Promise<MirrorJob[]> {
+/** The open jobs by due date, at most `maxPlanJobs` (the scheduler's bound); `more`: how many were left out. */
+export async function openMirrorJobs(db: Kysely<CloudTables>): Promise<{ jobs: MirrorJob[]; more: number }> {
   const r = await sql<{ doc: string; edge_id: string }>`select doc, edge_id from job_mirror where status = any(${[...openStatuses]}::text[])
     order by due_date, id limit ${maxPlanJobs}`.execute(db);
-  return r.rows.map((x) => ({ job: JSON.parse(x.doc) as JobDto, edgeId: x.edge_id }));
+  const jobs = r.rows.map((x) => ({ job: JSON.parse(x.doc) as JobDto, edgeId: x.edge_id }));
+  if (jobs.length < maxPlanJobs) return { jobs, more: 0 };
+  const n = await sql<{ n: number }>`select count(*)::int as n from job_mirror where status = any(${[...openStatuses]}::text[])`.execute(db);
+  return { jobs, more: Math.max(0, Number(n.rows[0]?.n ?? 0) - maxPlanJobs) };
 }
 
 /** per machine, the part of the last job it finished (what it is set up for) */
@@ -44,6 +48,8 @@ export async function currentParts(db: Kysely<CloudTables>, machineIds: readonly
 export interface ProblemSources {
   plant: Plant;
   jobs: readonly MirrorJob[];
+  /** open jobs beyond the bound, not planned (said in the plan's notes) */
+  more?: number;
   rates: Record<string, MachineRates>;
   maintenance: readonly MaintenanceWindow[];
   currentParts: ReadonlyMap<string, string>;
@@ -125,6 +131,7 @@ export function buildProblem(src: ProblemSources, c: ProblemChoices): BuiltProbl
     jobs.push({ id: rush.jobId, ...rush.newJob, priority: rush.priority });
     info[rush.jobId] = { orderId: '', priority: rush.priority, quantity: rush.newJob.quantity, good: 0, status: 'rush' };
   }
+  if (src.more) notes.push(`${src.more} open jobs due after the first ${maxPlanJobs} are not in this plan (the scheduler's bound)`);
   const planned = new Set(jobs.map((j) => j.id));
   const locks = c.locks.filter((l) => {
     if (planned.has(l.jobId)) return true;
@@ -179,5 +186,7 @@ export function refusal(message: string, issues: readonly ProblemIssue[], proble
   });
   const errors = named.filter((i) => i.severity === 'error');
   const first = errors[0]?.message ?? message;
-  return { error: errors.length > 1 ? `${first} (and ${errors.length - 1} more)` : first, issues: named };
+  // errors first, at most 200 (a mirror full of broken jobs must not make a huge answer)
+  const shown = [...errors, ...named.filter((i) => i.severity !== 'error')].slice(0, 200);
+  return { error: errors.length > 1 ? `${first} (and ${errors.length - 1} more)` : first, issues: shown };
 }

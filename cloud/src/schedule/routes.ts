@@ -135,12 +135,12 @@ export function scheduleRouter(deps: ScheduleRoutesDeps): Router {
   }
 
   async function sources(start: number, ratesOf: StoredPlan['rates'] | null) {
-    const [jobs, maintenance, parts] = await Promise.all([
+    const [open, maintenance, parts] = await Promise.all([
       openMirrorJobs(db),
       listMaintenance(db, { from: start, to: start + 400 * 24 * hour }),
       currentParts(db, plant.machines.map((m) => m.id)),
     ]);
-    return { plant, jobs, maintenance, currentParts: parts, rates: ratesOf ?? (await rates.rates()) };
+    return { plant, jobs: open.jobs, more: open.more, maintenance, currentParts: parts, rates: ratesOf ?? (await rates.rates()) };
   }
 
   r.get('/schedule/plans', ...endpoint(anyRole, async (req) => ({ plans: await listPlans(db, validate(plansQuerySchema, req.query).limit) }) satisfies PlansAnswer));
