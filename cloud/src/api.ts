@@ -12,6 +12,7 @@ import { defaultQueryBounds, HistoryReads, type QueryBounds } from './bounds.js'
 import { commandRouter } from './commands/routes.js';
 import type { CommandSignals } from './commands/signals.js';
 import type { CloudTables } from './db/schema.js';
+import { defaultAcceptWindow, type AcceptWindow } from './ingest/window.js';
 import { jobsRouter } from './jobs-mirror/routes.js';
 import type { LiveHub } from './live/hub.js';
 import type { OeeModel } from './oee/model.js';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   signals: CommandSignals;
   secureCookies: boolean;
   commandLifetimeMs: number;
+  /** the ingest time window (default ingest/window.ts) */
+  window?: AcceptWindow | undefined;
   log: Logger;
 }
 
@@ -46,7 +49,7 @@ export function apiRouter(deps: ApiDeps): Router {
   const endpoint = endpoints(db);
   const r = Router();
   r.use(authRouter({ db, endpoint, throttle: deps.throttle, secureCookies: deps.secureCookies, log: deps.log }));
-  r.use(adminRouter({ db, endpoint, edges: deps.edges, reads }));
+  r.use(adminRouter({ db, endpoint, edges: deps.edges, reads, window: deps.window ?? defaultAcceptWindow }));
   r.use(plantRouter({ db, plant: deps.plant, model: deps.model, reads, endpoint, freshness: deps.freshness, hub: deps.hub }));
   r.use(jobsRouter({ db, plant: deps.plant, endpoint, edges: deps.edges, hub: deps.hub }));
   r.use(commandRouter({ db, endpoint, edges: deps.edges, hub: deps.hub, signals: deps.signals, lifetimeMs: deps.commandLifetimeMs, log: deps.log }));

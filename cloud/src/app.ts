@@ -96,6 +96,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     signals,
     secureCookies: config.secureCookies ?? true,
     commandLifetimeMs: config.commandLifetimeMs ?? defaultCommandLifetimeMs,
+    window: config.acceptWindow,
     log,
   }));
   service.app.use(twinApp(config.twinDir ?? defaultTwinDir));

@@ -59,6 +59,44 @@ describe.each(dbKinds)('administration on %s', (kind) => {
     expect((await admin('GET', '/audit?action=user%25')).status).toBe(400);
   });
 
+  it('lists the ingest quarantine to engineers and admins: newest first, by machine and arrival time, bounded', async () => {
+    const before = Date.now();
+    const late = f.state('PRS-01', 1000, 'fault');
+    const ahead = f.counter('CNC-01', Date.now() + 86_400_000, 5, 0);
+    const r = await call('POST', url + ingestPath, { body: batch(testEdge.id, ++seq, [late, f.state('PRS-01', Date.now(), 'running')]), gzip: true, headers: { 'x-edge-id': testEdge.id }, token: testEdge.token });
+    expect(r.body).toMatchObject({ stored: 1, quarantined: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const lateSeq = seq;
+    await call('POST', url + ingestPath, { body: batch(testEdge.id, ++seq, [ahead]), gzip: true, headers: { 'x-edge-id': testEdge.id }, token: testEdge.token });
+    const engineer = (await t.user('quinn', 'engineer')).token;
+    const list = async (query: string, token = engineer) => call('GET', `${url}/api/v1/admin/quarantine${query}`, { token });
+
+    const all = await list('');
+    expect(all.status).toBe(200);
+    expect(all.body.truncated).toBe(false);
+    expect(all.body.window).toEqual({ pastMs: 7 * 86_400_000, futureMs: 300_000 });
+    expect(all.body.messages.map((m: { id: string; reason: string }) => [m.id, m.reason])).toEqual([[ahead.id, 'future'], [late.id, 'too_old']]);
+    expect(all.body.messages[1]).toMatchObject({ edgeId: testEdge.id, seq: lateSeq, machineId: 'PRS-01', kind: 'state', ts: 1000, message: { state: 'fault', ts: 1000 } });
+    expect(all.body.messages[1].receivedAt).toBeGreaterThanOrEqual(before);
+
+    expect((await list('?machineId=PRS-01')).body.messages.map((m: { id: string }) => m.id)).toEqual([late.id]);
+    const one = await list('?limit=1');
+    expect(one.body).toMatchObject({ truncated: true, messages: [{ id: ahead.id }] });
+    const received = all.body.messages[1].receivedAt as number;
+    expect((await list(`?from=${received - 60_000}&to=${received + 1}`)).body.messages.map((m: { id: string }) => m.id)).toEqual([late.id]);
+    expect((await list(`?from=${before - 10 * 86_400_000}&to=${before - 60_000}`)).body.messages).toEqual([]);
+    expect((await list('', t.adminToken)).status).toBe(200);
+
+    // bounded and validated: a range over the maximum, a wrong machine id, too many rows
+    const wide = await list('?from=0');
+    expect(wide.status).toBe(400);
+    expect(JSON.stringify(wide.body.fields)).toMatch(/maximum of 400 days \(CLOUD_QUERY_MAX_DAYS\)/);
+    expect((await list('?machineId=nope')).body.fields[0].path).toBe('machineId');
+    expect((await list('?limit=501')).body.fields[0].path).toBe('limit');
+    const viewer = (await t.user('vic', 'viewer')).token;
+    expect((await list('', viewer)).body).toEqual({ error: 'needs role admin or engineer (you are viewer)' });
+  });
+
   it('keeps administration to admins, and an admin cannot lock themself out', async () => {
     const engineer = (await t.user('eve', 'engineer')).token;
     for (const [method, path] of [['GET', '/admin/devices'], ['POST', '/admin/devices'], ['GET', '/admin/edges'], ['DELETE', '/admin/edges/x'], ['GET', '/audit'], ['GET', '/users']] as const) {

@@ -1,25 +1,49 @@
 import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import * as z from 'zod';
-import { auditQuerySchema, createDeviceRequestSchema, createEdgeRequestSchema, createUserRequestSchema, edgeIdSchema, updateUserRequestSchema, type CreateDeviceAnswer, type CreateEdgeAnswer, type CreateUserAnswer, type DevicesAnswer, type EdgesAnswer } from '@plant-twin/contracts';
+import {
+  auditQuerySchema,
+  createDeviceRequestSchema,
+  createEdgeRequestSchema,
+  createUserRequestSchema,
+  edgeIdSchema,
+  quarantineQuerySchema,
+  updateUserRequestSchema,
+  type CreateDeviceAnswer,
+  type CreateEdgeAnswer,
+  type CreateUserAnswer,
+  type DevicesAnswer,
+  type EdgesAnswer,
+  type QuarantineAnswer,
+} from '@plant-twin/contracts';
 import { HttpError, validate } from '@plant-twin/runtime';
 import { createDevice, deleteDevice, listDevices } from '../auth/devices.js';
 import type { EdgeAuth } from '../auth/edge-auth.js';
-import { adminOnly, bodyLimits, principalOf, type Endpoint } from '../auth/guard.js';
+import { adminOnly, bodyLimits, engineers, principalOf, type Endpoint } from '../auth/guard.js';
 import { audit, auditLog, createUser, listUsers, randomSecret, updateUser } from '../auth/users.js';
 import { optionalRangeQuery, rowLimits, type HistoryReads } from '../bounds.js';
 import type { CloudTables } from '../db/schema.js';
+import { listQuarantine } from '../ingest/quarantine.js';
+import type { AcceptWindow } from '../ingest/window.js';
 
 export interface AdminRoutesDeps {
   db: Kysely<CloudTables>;
   endpoint: Endpoint;
   edges: EdgeAuth;
   reads: HistoryReads;
+  /** the ingest time window (what the quarantine answer explains its messages by) */
+  window: AcceptWindow;
 }
 
-/** Admin only: users and roles, andon devices, edge credentials, the audit log. Every change is audited. */
+/** The quarantine list's default range: the quarantine's default retention (CLOUD_RETENTION_QUARANTINE_DAYS). */
+const quarantineDefaultDays = 30;
+
+/**
+ * Admin only: users and roles, andon devices, edge credentials, the audit log (every change is
+ * audited); engineers too: the ingest quarantine (messages stamped outside the accepted window).
+ */
 export function adminRouter(deps: AdminRoutesDeps): Router {
-  const { db, endpoint, edges, reads } = deps;
+  const { db, endpoint, edges, reads, window } = deps;
   const r = Router();
   const who = (req: Parameters<typeof principalOf>[0]) => principalOf(req).username;
 
@@ -77,6 +101,13 @@ export function adminRouter(deps: AdminRoutesDeps): Router {
   r.get('/audit', ...endpoint(adminOnly, async (req) => {
     const q = validate(auditQuerySchema.and(optionalRangeQuery(reads.bounds, reads.bounds.maxRangeDays)), req.query);
     return reads.run((rdb) => auditLog(rdb, { ...q, limit: Math.min(q.limit, rowLimits.audit) }));
+  }));
+
+  r.get('/admin/quarantine', ...endpoint(engineers, async (req) => {
+    const q = validate(quarantineQuerySchema.and(optionalRangeQuery(reads.bounds, quarantineDefaultDays)), req.query);
+    // one more than asked: whether the range holds more than the answer shows
+    const rows = await reads.run((rdb) => listQuarantine(rdb, { machineId: q.machineId, from: q.from, to: q.to, limit: q.limit + 1 }));
+    return { messages: rows.slice(0, q.limit), truncated: rows.length > q.limit, window } satisfies QuarantineAnswer;
   }));
 
   return r;

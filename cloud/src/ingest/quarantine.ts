@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { MachineMessage } from '@plant-twin/contracts';
+import type { MachineMessage, QuarantinedMessage } from '@plant-twin/contracts';
 import type { CloudTables } from '../db/schema.js';
 import { clockAlarm, clockAlarmText, type AcceptWindow, type QuarantineReason } from './window.js';
 
@@ -61,20 +61,8 @@ const edge = (machineId: string, ts: number, active: boolean, text: string): Mac
   v: 1, id: `cloud/clock/${machineId}/${ts}/${active ? 'raise' : 'clear'}`, machineId, ts, seq: 0, kind: 'alarm', code: clockAlarm.code, text, severity: clockAlarm.severity, active,
 });
 
-export interface QuarantineRecord {
-  id: string;
-  receivedAt: number;
-  edgeId: string;
-  seq: number;
-  machineId: string;
-  kind: string;
-  ts: number;
-  reason: QuarantineReason;
-  message: unknown;
-}
-
 /** Quarantined messages received in [from, to), newest first (for an engineer: what came, from where, why). */
-export async function listQuarantine(db: Q, q: { machineId?: string | undefined; from: number; to: number; limit: number }): Promise<QuarantineRecord[]> {
+export async function listQuarantine(db: Q, q: { machineId?: string | undefined; from: number; to: number; limit: number }): Promise<QuarantinedMessage[]> {
   const m = q.machineId ?? null;
   const r = await sql<{ id: string; received_at: number; edge_id: string; seq: number; machine_id: string; kind: string; ts: number; reason: QuarantineReason; message: string }>`
     select * from quarantine where received_at >= ${q.from} and received_at < ${q.to} and (${m}::text is null or machine_id = ${m})

@@ -1,3 +1,7 @@
+import { cloudClockAlarmCode, type QuarantineReason } from '@plant-twin/contracts';
+
+export type { QuarantineReason };
+
 /**
  * Which message times the cloud takes into its history: [now - pastMs, now + futureMs] by the cloud's
  * clock. A message outside it (a PLC whose clock battery died stamps 1970; a clock running ahead
@@ -13,7 +17,6 @@ export interface AcceptWindow {
 }
 export const defaultAcceptWindow: AcceptWindow = { pastMs: 7 * 86_400_000, futureMs: 5 * 60_000 };
 
-export type QuarantineReason = 'too_old' | 'future';
 
 export function outsideWindow(ts: number, now: number, w: AcceptWindow): QuarantineReason | null {
   if (ts < now - w.pastMs) return 'too_old';
@@ -25,7 +28,7 @@ export function outsideWindow(ts: number, now: number, w: AcceptWindow): Quarant
  * The alarm the cloud raises on a machine whose messages it quarantined (the twin shows it like a
  * machine alarm); cleared once the machine has sent in-window messages for `clearAfterMs` with none quarantined.
  */
-export const clockAlarm = { code: 9001, severity: 'warn' as const, clearAfterMs: 10 * 60_000 };
+export const clockAlarm = { code: cloudClockAlarmCode, severity: 'warn' as const, clearAfterMs: 10 * 60_000 };
 
 export function clockAlarmText(w: AcceptWindow, reasons: ReadonlySet<QuarantineReason>): string {
   const what = [...reasons].map((r) => (r === 'too_old' ? `older than ${Math.round(w.pastMs / 3_600_000)} h` : `more than ${Math.round(w.futureMs / 1000)} s ahead of the cloud's clock`)).join(' or ');

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { machineKinds, machineStates, tagRoles, tagTypes } from '@plant-twin/plant-model';
+import { cloudClockAlarmCode, machineKinds, machineStates, tagRoles, tagTypes } from '@plant-twin/plant-model';
 import { qualities } from './messages.js';
 
 /**
@@ -660,3 +660,54 @@ export const auditQuerySchema = z.strictObject({
 export type AuditQuery = z.input<typeof auditQuerySchema>;
 export const auditEntrySchema = z.object({ id: z.number().int(), ts: epochMs, username: z.string().nullable(), action: z.string(), target: z.string().nullable(), detail: z.unknown() });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Ingest quarantine (engineer, admin)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The alarm code the cloud raises on a machine whose messages it quarantined (plant:check refuses it
+ * on a machine alarm). The twin may not import values from here (zod stays out of its bundle): it
+ * writes the number with the type `CloudClockAlarmCode`, which stops it compiling if they ever differ.
+ */
+export { cloudClockAlarmCode };
+export type CloudClockAlarmCode = typeof cloudClockAlarmCode;
+
+/** Why a message was set aside: stamped before the accepted window, or ahead of the cloud's clock. */
+export const quarantineReasons = ['too_old', 'future'] as const;
+export type QuarantineReason = (typeof quarantineReasons)[number];
+
+export const maxQuarantineRows = 500;
+/** GET /admin/quarantine?machineId=&from=&to=&limit= : by arrival time, newest first (default: the last 30 days) */
+export const quarantineQuerySchema = z.strictObject({
+  machineId: machineIdSchema.optional(),
+  from: queryMs.optional(),
+  to: queryMs.optional(),
+  limit: z.coerce.number().int().min(1).max(maxQuarantineRows).default(100),
+});
+export type QuarantineQuery = z.input<typeof quarantineQuerySchema>;
+export const quarantinedMessageSchema = z.object({
+  /** the message id */
+  id: z.string(),
+  /** when the cloud received it (its clock) */
+  receivedAt: epochMs,
+  edgeId: z.string(),
+  /** the batch that brought it */
+  seq: z.number().int(),
+  machineId: z.string(),
+  kind: z.string(),
+  /** the time the message carries (ms, may be before 1970) */
+  ts: z.number().int(),
+  reason: z.enum(quarantineReasons),
+  /** the whole message as the edge sent it */
+  message: z.unknown(),
+});
+export type QuarantinedMessage = z.infer<typeof quarantinedMessageSchema>;
+export const quarantineAnswerSchema = z.object({
+  messages: z.array(quarantinedMessageSchema),
+  /** more matched than `limit`: ask for a shorter range */
+  truncated: z.boolean(),
+  /** the accepted window the messages fell outside: [receivedAt - pastMs, receivedAt + futureMs] */
+  window: z.object({ pastMs: z.number(), futureMs: z.number() }),
+});
+export type QuarantineAnswer = z.infer<typeof quarantineAnswerSchema>;

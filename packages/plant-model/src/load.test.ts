@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dump } from 'js-yaml';
-import { defaultPlantFile, loadPlant, localSiteFile, parsePlant, PlantModelError, applySite, parseSite } from './index.js';
+import { cloudClockAlarmCode, defaultPlantFile, loadPlant, localSiteFile, parsePlant, PlantModelError, applySite, parseSite } from './index.js';
 import { readYaml } from './load.js';
 
 const checkJs = fileURLToPath(new URL('../dist/check.js', import.meta.url));
@@ -146,6 +146,16 @@ describe('plant model', () => {
     const ok = await plantCheck(defaultPlantFile, localSiteFile);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/11 machines valid\n$/);
+  });
+
+  it('plant:check refuses a machine alarm with the code the cloud reserves for its clock alarm', async () => {
+    const data = raw();
+    data.machines[0].alarms[0].code = cloudClockAlarmCode;
+    const file = join(mkdtempSync(join(tmpdir(), 'plant-check-')), 'reserved.yaml');
+    writeFileSync(file, dump(data));
+    const r = await plantCheck(file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${file}: machines[0].alarms[0].code: alarm code 9001 is reserved for the cloud's clock alarm (messages quarantined): give this alarm another code\n`);
   });
 
   it('names the file, line and column of a YAML syntax error; dates stay strings (YAML 1.2 core schema)', () => {

@@ -108,6 +108,13 @@ export type S7Interface = z.output<typeof s7Interface>;
 export type SqlInterface = z.output<typeof sqlInterface>;
 export type FileInterface = z.output<typeof fileInterface>;
 
+/**
+ * The alarm code the cloud raises itself on a machine whose messages it quarantined (stamped outside
+ * its accepted time window: the machine's clock is off). No machine alarm may use it, or the plant's
+ * people would take one for the other; the contracts re-export it for the cloud and the twin.
+ */
+export const cloudClockAlarmCode = 9001;
+
 export const alarmSchema = z.strictObject({
   code: z.number().int().min(1).max(32767),
   text: z.string().min(1).max(128),
@@ -224,6 +231,9 @@ export function plantProblems(p: Salvaged<z.output<typeof plantShape>>): PlantPr
     m.alarms?.forEach((a, ai) => {
       if (a?.code === undefined) return;
       if (alarmCodes.has(a.code)) issue(at('alarms', ai, 'code'), `duplicate alarm code ${a.code}`);
+      if (a.code === cloudClockAlarmCode) {
+        issue(at('alarms', ai, 'code'), `alarm code ${a.code} is reserved for the cloud's clock alarm (messages quarantined): give this alarm another code`);
+      }
       alarmCodes.add(a.code);
     });
     const itf = m.interface;

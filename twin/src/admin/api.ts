@@ -7,6 +7,7 @@ import type {
   DevicesAnswer,
   EdgesAnswer,
   OkAnswer,
+  QuarantineAnswer,
   UpdateUserRequest,
   UserListItem,
 } from '@plant-twin/contracts';
@@ -14,7 +15,10 @@ import { apiClient } from '../lib/api/index.js';
 
 const enc = encodeURIComponent;
 
-/** The admin endpoints (admin role): users, andon devices, edge credentials, audit log. */
+/** GET /admin/quarantine's query (contracts: quarantineQuerySchema) */
+export type QuarantineParams = { machineId?: string; from?: number; to?: number; limit?: number };
+
+/** The admin endpoints (admin role): users, andon devices, edge credentials, audit log; the ingest quarantine (engineers too). */
 export const adminApi = {
   users: () => apiClient.get<UserListItem[]>('/users'),
   createUser: (body: CreateUserRequest) => apiClient.post<CreateUserAnswer>('/users', body),
@@ -26,4 +30,5 @@ export const adminApi = {
   createEdge: (edgeId: string) => apiClient.post<CreateEdgeAnswer>('/admin/edges', { edgeId }),
   revokeEdge: (edgeId: string) => apiClient.delete<OkAnswer>(`/admin/edges/${enc(edgeId)}`),
   audit: (q: { from?: number; to?: number; limit?: number; action?: string }) => apiClient.get<AuditEntry[]>('/audit', q),
+  quarantine: (q: QuarantineParams) => apiClient.get<QuarantineAnswer>('/admin/quarantine', q),
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { andonLink, generatePassword } from './secret.js';
-import { sectionOf } from './sections.js';
+import { sectionOf, sectionsFor } from './sections.js';
 
 describe('admin helpers', () => {
   it('generates 24-character URL-safe passwords from the random source', () => {
@@ -16,5 +16,10 @@ describe('admin helpers', () => {
     expect(sectionOf('audit')).toBe('audit');
     expect(sectionOf(undefined)).toBe('users');
     expect(sectionOf('nope')).toBe('users');
+    // an engineer opens the ingest quarantine only; a viewer nothing
+    expect(sectionsFor('engineer')).toEqual(['quarantine']);
+    expect(sectionOf('users', 'engineer')).toBe('quarantine');
+    expect(sectionOf('quarantine', 'admin')).toBe('quarantine');
+    expect(sectionsFor('viewer')).toEqual([]);
   });
 });
