@@ -21,5 +21,6 @@ export function comparePlans(a: StoredPlan, b: StoredPlan, summary: (p: StoredPl
   const sa = a.plan.score;
   const sb = b.plan.score;
   const delta = Object.fromEntries(Object.keys(sa).map((k) => [k, sb[k as keyof PlanScore] - sa[k as keyof PlanScore]])) as unknown as PlanScore;
-  return { a: summary(a), b: summary(b), delta, moved };
+  const sim = (p: StoredPlan) => (p.whatIf ? { ...p.whatIf.plant, seeds: p.whatIf.seeds } : null);
+  return { a: summary(a), b: summary(b), delta, moved, whatIf: { a: sim(a), b: sim(b) } };
 }

@@ -234,6 +234,11 @@ describe('schedule API (PostgreSQL)', () => {
     const again = (await api('POST', `/schedule/plans/${base.id}/whatif`, { seeds: 3, horizonH: 24 })).body as WhatIfAnswer;
     expect(again.whatIf.jobs).toEqual(w.jobs);
     expect((await api('GET', `/schedule/plans/${base.id}`)).body.plan.whatIf.seeds).toBe(3);
+    // compared with a plan without a what-if: the simulated figures of the one that has one
+    const other = (await api('GET', '/schedule/plans?limit=200')).body.plans.find((p: StoredPlan) => p.id !== base.id);
+    const cmp = (await api('GET', `/schedule/compare?a=${base.id}&b=${other.id}`)).body as CompareAnswer;
+    expect(cmp.whatIf.a).toMatchObject({ seeds: 3, lateJobs: w.plant.lateJobs });
+    expect(cmp.whatIf.b).toBeNull();
   });
 
   it('publishes a plan as a schedule.publish command the edge fetches, and shows its result', async () => {

@@ -244,6 +244,8 @@ export interface CompareAnswer {
   /** b minus a, per part of the score */
   delta: PlanScore;
   moved: PlanMove[];
+  /** each plan's simulated plant figures, where its what-if was run (same seeds: the same machine luck) */
+  whatIf: { a: (WhatIfResult['plant'] & { seeds: number }) | null; b: (WhatIfResult['plant'] & { seeds: number }) | null };
 }
 
 /** An input the scheduler cannot plan, each reason named (the job and the machine where there is one). */

@@ -172,6 +172,8 @@ describe.skipIf(!!why)(`schedule Gantt in Chromium (${why ?? 'chromium present'}
     expect(movedText).toContain(before.locks[0]!.jobId);
     await page.locator('[data-action="whatif"]').click();
     await page.getByTestId('whatif').waitFor({ timeout: 60_000 });
+    // the simulated figures beside the scores: this plan's (the compared one has no what-if: none)
+    await expect.poll(() => page.getByTestId('plan-score').locator('tr.sim').count()).toBe(3);
     await page.waitForTimeout(300);
     await look('schedule-compare');
     await page.getByTestId('whatif').scrollIntoViewIfNeeded();
