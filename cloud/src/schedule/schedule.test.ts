@@ -173,8 +173,10 @@ describe('schedule API (PostgreSQL)', () => {
     const second = await api('POST', `/schedule/plans/${base.id}/lock`, { jobId: 'J-05' });
     expect(second.status).toBe(409);
     expect(second.body.error).toMatch(/being worked on \(optimise\)/);
-    expect((await long).status).toBe(201);
+    const done = await long;
+    expect(done.status).toBe(201);
     expect(order).toEqual(['probe', 'plan']);
+    await fetchChecked(done.body.plan.id, base);
   });
 
   it('answers bad input with the job and machine named, never a crash', async () => {
@@ -198,7 +200,7 @@ describe('schedule API (PostgreSQL)', () => {
     // left out by the planner, the rest is planned and the plan says so
     const without = await api('POST', '/schedule/plans', { maxTicks: 0, exclude: ['J-BAD'], boundS: 0 });
     expect(without.status).toBe(201);
-    expect(without.body.plan.excluded).toContainEqual({ jobId: 'J-BAD', reason: 'left out by the planner' });
+    expect((await fetchChecked(without.body.plan.id)).plan.excluded).toContainEqual({ jobId: 'J-BAD', reason: 'left out by the planner' });
 
     // no working time before a due date: planned maintenance covers the only machine until after it
     await push([job('J-BAD', { status: 'cancelled', eligibleMachines: [], updatedAt: iso(Date.now()) }), job('J-TIGHT', { partNumber: 'SFR-5502', eligibleMachines: ['WLD-01'], quantity: 10, dueDate: iso(Date.now() + 5 * hour) })]);
@@ -215,7 +217,7 @@ describe('schedule API (PostgreSQL)', () => {
     await api('POST', '/schedule/maintenance', { machineId: 'WLD-01', from: Date.now() + hour, to: Date.now() + 2 * hour, reason: 'robot overhaul' });
     const withWindow = await api('POST', '/schedule/plans', { maxTicks: 0, boundS: 0 });
     expect(withWindow.status).toBe(201);
-    expect(withWindow.body.plan.offShift['WLD-01']).toContainEqual(expect.objectContaining({ kind: 'maintenance', reason: 'maintenance: robot overhaul' }));
+    expect((await fetchChecked(withWindow.body.plan.id)).plan.offShift['WLD-01']).toContainEqual(expect.objectContaining({ kind: 'maintenance', reason: 'maintenance: robot overhaul' }));
     await push([job('J-TIGHT', { status: 'cancelled', updatedAt: iso(Date.now()) })]);
   });
 
