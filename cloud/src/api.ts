@@ -17,6 +17,7 @@ import { jobsRouter } from './jobs-mirror/routes.js';
 import type { LiveHub } from './live/hub.js';
 import type { OeeModel } from './oee/model.js';
 import { plantRouter } from './plant-api/routes.js';
+import type { PlanningPool } from './schedule/pool.js';
 import { scheduleRouter } from './schedule/routes.js';
 
 export interface ApiDeps {
@@ -34,6 +35,8 @@ export interface ApiDeps {
   commandLifetimeMs: number;
   /** the ingest time window (default ingest/window.ts) */
   window?: AcceptWindow | undefined;
+  /** the scheduler's worker threads (closed with the cloud) */
+  planning: PlanningPool;
   log: Logger;
 }
 
@@ -53,6 +56,6 @@ export function apiRouter(deps: ApiDeps): Router {
   r.use(plantRouter({ db, plant: deps.plant, model: deps.model, reads, endpoint, freshness: deps.freshness, hub: deps.hub }));
   r.use(jobsRouter({ db, plant: deps.plant, endpoint, edges: deps.edges, hub: deps.hub }));
   r.use(commandRouter({ db, endpoint, edges: deps.edges, hub: deps.hub, signals: deps.signals, lifetimeMs: deps.commandLifetimeMs, log: deps.log }));
-  r.use(scheduleRouter({ db, plant: deps.plant, model: deps.model, reads, endpoint, hub: deps.hub, signals: deps.signals, lifetimeMs: deps.commandLifetimeMs, log: deps.log }));
+  r.use(scheduleRouter({ db, plant: deps.plant, model: deps.model, reads, endpoint, hub: deps.hub, signals: deps.signals, lifetimeMs: deps.commandLifetimeMs, pool: deps.planning, log: deps.log }));
   return r;
 }

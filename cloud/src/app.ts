@@ -26,6 +26,7 @@ import { resetRollupsIfModelChanged } from './oee/rollup.js';
 import { machineSnapshots } from './plant-api/board.js';
 import { securityHeaders } from './static/headers.js';
 import { twinApp } from './static/twin.js';
+import { PlanningPool } from './schedule/pool.js';
 
 export interface RunningCloud {
   url: string;
@@ -84,6 +85,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     onStored: (m, edgeId) => hub.publish(m, edgeId),
     window: config.acceptWindow,
   }));
+  const planning = new PlanningPool({ log });
   service.app.use('/api/v1', apiRouter({
     db: db.db,
     plant: config.plant,
@@ -93,6 +95,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
     hub,
     freshness,
     throttle: new LoginThrottle(config.loginThrottle),
+    planning,
     signals,
     secureCookies: config.secureCookies ?? true,
     commandLifetimeMs: config.commandLifetimeMs ?? defaultCommandLifetimeMs,
@@ -144,6 +147,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
       closed = true;
       clearInterval(expiry);
       hub.close();
+      planning.close();
       sockets.close();
       signals.wakeAll();
       await jobs.stop();
