@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
-import { bindHostFromEnv, createLogger, createServiceApp, jsonFromEnv, listen, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
+import { bindHostFromEnv, createLightService, createLogger, jsonFromEnv, onShutdown, portFromEnv, readEnv } from '@plant-twin/runtime';
 import { Gauge } from 'prom-client';
 import { brokerAclSchema } from './acl.js';
 import { startEdgeBroker } from './broker.js';
@@ -41,10 +41,10 @@ const broker = await startEdgeBroker({
 });
 atExit(() => broker.close());
 if (env.BROKER_HEALTH_PORT !== undefined) {
-  const { app, registry, finish } = createServiceApp({ log, ready: () => true });
-  new Gauge({ name: 'mqtt_connected_clients', help: 'MQTT clients connected to the edge broker', registers: [registry], collect() { this.set(broker.clients()); } });
-  finish();
-  const server = await listen(app, env.BROKER_HEALTH_PORT, env.BIND_HOST);
+  // probes and metrics only: node:http, not express
+  const service = createLightService({ log, ready: () => true });
+  new Gauge({ name: 'mqtt_connected_clients', help: 'MQTT clients connected to the edge broker', registers: [service.registry], collect() { this.set(broker.clients()); } });
+  const server = await service.listen(env.BROKER_HEALTH_PORT, env.BIND_HOST);
   atExit(() => new Promise<void>((r) => server.close(() => r())));
 }
 log.info({ port: broker.port, tlsPort: broker.tlsPort, host: env.BIND_HOST, users: Object.keys(env.MQTT_ACL).length }, 'edge broker listening');

@@ -63,10 +63,14 @@ export interface JobManager {
   close(): Promise<void>;
 }
 
+export const jobDatabasePoolSize = 2;
+
 /** Opens (and migrates) the job database, starts the ERP sync, orchestrator and outbox loops and the REST API. */
 export async function startJobManager(opts: JobManagerOptions): Promise<JobManager> {
   const { log } = opts;
-  const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.pglite ? { pglite: opts.pglite } : {}) });
+  // two connections on a PostgreSQL server: a few queries a second, each backend ~4 MB on the edge node
+  // (PGlite has one); a transaction never waits on another query of the job manager
+  const handle = await openDb<JobDatabase>({ url: opts.databaseUrl, dataDir: opts.dataDir, poolSize: jobDatabasePoolSize, ...(opts.schema ? { schema: opts.schema } : {}), ...(opts.pglite ? { pglite: opts.pglite } : {}) });
   const db = handle.db;
   // the schema also scopes kysely's migration table: without it a migration table of any schema counts
   const applied = await migrate(db, { ...migrations, ...cloudLinkMigrations, ...publishedScheduleMigrations }, opts.schema);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseMachineMessage, parseTopic, plantFilter, publisherClientId } from '@plant-twin/contracts';
-import { createLogger, createServiceApp, listen, type Logger } from '@plant-twin/runtime';
+import { createLightService, createLogger, type Logger } from '@plant-twin/runtime';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CloudClient } from './cloud-client.js';
 import { DeadLetterFile } from './dead-letter.js';
@@ -309,7 +309,8 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
 
   let server: Server | undefined;
   if (config.port !== undefined) {
-    const { app, finish } = createServiceApp({
+    // probes and metrics only: node:http, not express (its dependency tree costs ~8 MB resident)
+    const service = createLightService({
       log: logger,
       registry,
       metricsToken: config.metricsToken,
@@ -319,8 +320,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
         return { ready: s.brokerConnected, detail: { ...s, oldestUnsentReceivedAt: journal.unacked[0]?.firstReceivedAt ?? null } };
       },
     });
-    finish();
-    server = await listen(app, config.port, config.host ?? '127.0.0.1');
+    server = await service.listen(config.port, config.host ?? '127.0.0.1');
   }
 
   subscriber.start();
