@@ -61,3 +61,23 @@ describe('normaliser', () => {
     expect(again.normalise([{ type: 'values', values: [v('good_count', 110), v('scrap_count', 3)] }]).find((m) => m.kind === 'counter')).toMatchObject({ goodDelta: 7, scrapDelta: 0 });
   });
 });
+
+describe('normaliser after a lost link', () => {
+  it('stamps what the machine says afterwards no earlier than the loss, except counters', () => {
+    const { n } = normaliser();
+    const plc = 990_000; // the PLC's clock runs 10 s behind the pod's (1_000_000)
+    n.normalise([{ type: 'values', values: [v('plc_clock', plc), v('state', 3), v('tonnage', 1800), v('good_count', 10)] }]);
+    const lost = n.connectionLost();
+    const lostAt = lost[0]!.ts;
+    // the link is back: the PLC's clock says a time before the loss was declared
+    const back = n.normalise([{ type: 'values', values: [v('plc_clock', plc + 2000), v('state', 3), v('tonnage', 1801), v('good_count', 12)] }]);
+    const state = back.find((m) => m.kind === 'state');
+    const sample = back.find((m) => m.kind === 'sample');
+    expect(state).toMatchObject({ state: 'running', quality: 'good', ts: lostAt });
+    expect(sample && sample.kind === 'sample' && sample.values.map((x) => [x.name, x.quality, x.ts])).toEqual([['tonnage', 'good', lostAt]]);
+    expect(back.find((m) => m.kind === 'counter')).toMatchObject({ goodDelta: 2, ts: plc + 2000 });
+    // once the machine's time passes the loss, its own time again
+    const later = n.normalise([{ type: 'values', values: [v('plc_clock', lostAt + 5000), v('state', 1)] }]);
+    expect(later.find((m) => m.kind === 'state')?.ts).toBe(lostAt + 5000);
+  });
+});

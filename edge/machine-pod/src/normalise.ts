@@ -51,6 +51,13 @@ export class Normaliser {
   private totalsDirty = false;
   private readonly refreshMs: number;
   private readonly now: () => number;
+  /**
+   * When the link was last declared lost. What the machine says afterwards is stamped no earlier: the
+   * cloud and the twin keep, per tag and for the state, the value with the latest time, and a PLC
+   * whose clock runs behind the pod's (or rows written before the loss) would otherwise leave the
+   * "bad" of the loss standing for good. Counters and alarms keep their own times (OEE, history).
+   */
+  private lostAt = 0;
 
   constructor(private readonly o: NormaliserOptions) {
     this.tags = new Map(o.machine.tags.map((t) => [t.name, t]));
@@ -77,7 +84,7 @@ export class Normaliser {
             break;
           case 'sample': {
             const values = e.values.map((v) => this.clean(v, e.ts));
-            if (values.length) out.push({ kind: 'sample', ts: e.ts, values });
+            if (values.length) out.push({ kind: 'sample', ts: Math.max(this.lostAt, e.ts), values });
             break;
           }
           case 'state':
@@ -110,7 +117,8 @@ export class Normaliser {
   /** The machine link is gone: its state is unknown (quality bad) and its last values are no longer current. */
   connectionLost(): MessageBody[] {
     // the machine's clock is out of reach now: its last reading, advanced by the time since
-    const ts = (this.o.machineNow ?? this.now)();
+    const ts = Math.max(this.lostAt, (this.o.machineNow ?? this.now)());
+    this.lostAt = ts;
     const out: MessageBody[] = [];
     out.push({ kind: 'state', ts, state: this.state ?? 'off', previous: this.state, quality: 'bad', ...this.context() });
     const values = [...this.current.values()].map((v) => ({ ...v, quality: 'bad' as const, ts }));
@@ -143,7 +151,7 @@ export class Normaliser {
     const ok = v.value === null || typeof v.value === 'boolean' || typeof v.value === 'string' || (typeof v.value === 'number' && Number.isFinite(v.value));
     if (!ok) this.o.metrics.badValues.inc(this.o.metrics.labels);
     const value = !ok ? null : typeof v.value === 'string' ? v.value.slice(0, maxStringValueChars) : v.value;
-    return { name: v.name.slice(0, 48), value, quality: ok ? v.quality : 'bad', ts: Math.max(0, Math.round(ts)) };
+    return { name: v.name.slice(0, 48), value, quality: ok ? v.quality : 'bad', ts: Math.max(this.lostAt, Math.round(ts)) };
   }
 
   private values(values: TagValue[], out: MessageBody[]): boolean {
@@ -192,7 +200,7 @@ export class Normaliser {
     const toSend = refresh ? [...this.current.values()] : changed;
     if (refresh) this.lastRefresh = now;
     for (const v of toSend) this.lastSent.set(v.name, v);
-    if (toSend.length) out.push({ kind: 'sample', ts, values: toSend });
+    if (toSend.length) out.push({ kind: 'sample', ts: Math.max(this.lostAt, ts), values: toSend });
     return totalsChanged;
   }
 
@@ -223,7 +231,7 @@ export class Normaliser {
     if (e.partNumber !== undefined) this.partNumber = e.partNumber || undefined;
     const values = e.values.map((v) => this.clean(v, e.ts));
     for (const v of values) this.current.set(v.name, v);
-    if (values.length) out.push({ kind: 'sample', ts: e.ts, values });
+    if (values.length) out.push({ kind: 'sample', ts: Math.max(this.lostAt, e.ts), values });
     this.totals.good = (this.totals.good ?? 0) + (e.good ? 1 : 0);
     this.totals.scrap = (this.totals.scrap ?? 0) + (e.good ? 0 : 1);
     out.push({ kind: 'counter', ts: e.ts, goodDelta: e.good ? 1 : 0, scrapDelta: e.good ? 0 : 1, goodTotal: this.totals.good, scrapTotal: this.totals.scrap, ...this.context() });
@@ -234,7 +242,7 @@ export class Normaliser {
     const previous = this.state;
     this.state = state;
     this.stateFresh = true;
-    out.push({ kind: 'state', ts, state, previous, quality: 'good', ...(alarmCode !== undefined ? { alarmCode } : {}), ...this.context() });
+    out.push({ kind: 'state', ts: Math.max(this.lostAt, ts), state, previous, quality: 'good', ...(alarmCode !== undefined ? { alarmCode } : {}), ...this.context() });
   }
 
   private alarm(code: number, active: boolean, ts: number, text?: string, severity?: 'info' | 'warn' | 'fault'): MessageBody {

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { parseMachineMessage, parseTopic, type MachineMessage, type TopicParts } from '@plant-twin/contracts';
+import { parseMachineMessage, parseTopic, type MachineMessage, type StateMessage, type TagValue, type TopicParts } from '@plant-twin/contracts';
 import { applySite, loadPlant, type Plant, type Site } from '@plant-twin/plant-model';
 import { pino } from 'pino';
 
@@ -42,6 +42,22 @@ export const uniquePlantId = (name: string) => `t${Date.now().toString(36)}${Mat
 
 export function ofKind<K extends MachineMessage['kind']>(rs: Received[], kind: K): Extract<MachineMessage, { kind: K }>[] {
   return rs.filter((r) => r.message.kind === kind).map((r) => r.message as Extract<MachineMessage, { kind: K }>);
+}
+
+/**
+ * A machine as the cloud and the twin read it: its state and each tag's value with the latest source
+ * time, a later message winning a tie (the cloud's latest_value, the live board). What arrived last
+ * is not what they show when it is stamped earlier than what came before.
+ */
+export function latestByTime(rs: Received[], machineId: string): { state: StateMessage | undefined; values: Map<string, TagValue> } {
+  let state: StateMessage | undefined;
+  const values = new Map<string, TagValue>();
+  for (const { message: m } of rs) {
+    if (m.machineId !== machineId) continue;
+    if (m.kind === 'state' && (!state || state.ts <= m.ts)) state = m;
+    if (m.kind === 'sample') for (const v of m.values) if ((values.get(v.name)?.ts ?? -Infinity) <= v.ts) values.set(v.name, v);
+  }
+  return { state, values };
 }
 
 /** Waits until `check` returns true (for hooks, where expect.poll is not allowed). */

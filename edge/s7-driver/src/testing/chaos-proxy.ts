@@ -103,10 +103,14 @@ export class ChaosProxy {
     });
   }
 
-  /** Drops every open connection at once (as a pulled cable or a PLC reboot would). */
-  dropAll(): void {
+  /**
+   * Drops every open connection at once (as a pulled cable or a PLC reboot would); `reset` sends the
+   * client a TCP RST (it sees ECONNRESET, as when a PLC or a simulator process restarts) instead of a FIN.
+   */
+  dropAll(o: { reset?: boolean } = {}): void {
     for (const [a, b] of this.pairs) {
-      a.destroy();
+      if (o.reset) a.resetAndDestroy();
+      else a.destroy();
       b.destroy();
     }
     this.pairs.clear();

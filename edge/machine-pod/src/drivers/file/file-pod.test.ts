@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobAgentPaths } from '@plant-twin/contracts';
 import { startMachinePod, type MachinePod } from '../../pod.js';
-import { collect, ofKind, quietLog, tempDir, TestBroker, testPlant, uniquePlantId, waitFor } from '../../test-support.js';
+import { collect, latestByTime, ofKind, quietLog, tempDir, TestBroker, testPlant, uniquePlantId, waitFor } from '../../test-support.js';
 
 const token = 'test-token-0123456789';
 const header = 'Timestamp;JobId;PartNumber;Serial;Result;CycleTimeS;LaserPowerW;MarkTimeS;Contrast';
@@ -140,6 +140,8 @@ describe('file machine pod (LSR-01, CSV share)', () => {
     await expect.poll(() => existsSync(join(share, 'archive', 'LSR_20261125_080300_000004.csv')), { timeout: 5000 }).toBe(true);
     await expect.poll(() => pod.ready()).toBe(true);
     expect(ofKind(sub.messages, 'state').at(-1)).toMatchObject({ state: 'running', quality: 'good' });
+    // as the cloud reads it: the result written while the share was away is older than the pod's "bad"
+    expect(latestByTime(sub.messages, 'LSR-01').state).toMatchObject({ state: 'running', quality: 'good' });
   });
 
   it('processes a file once across a pod restart (ledger by name and sha256)', async () => {

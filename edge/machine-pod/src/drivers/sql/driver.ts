@@ -84,7 +84,8 @@ export class SqlDriver implements MachineDriver {
   private readonly wmFile: string;
   private watermarks: Watermarks;
   private pool: ConnectionPool | undefined;
-  private up = false;
+  /** undefined until the first attempt: a pod that cannot reach its server at start says so too */
+  private up: boolean | undefined;
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -127,14 +128,17 @@ export class SqlDriver implements MachineDriver {
   }
 
   connected(): boolean {
-    return this.up;
+    return this.up === true;
   }
 
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
       try {
-        if (!this.pool) await this.connect();
+        if (!this.pool) {
+          await this.connect();
+          await this.restateCurrent();
+        }
         this.setUp(true);
         failures = 0;
         const started = performance.now();
@@ -200,6 +204,26 @@ export class SqlDriver implements MachineDriver {
   private async request() {
     if (!this.pool) throw new MachineUnavailable(`${this.ctx.machine.id}: not connected to its SQL Server`);
     return this.pool.request();
+  }
+
+  /**
+   * After a (re)connect the state is told again from the latest MachineState row, when every row is
+   * read already: a machine that did not change state while the link was away writes no new row, and
+   * its state would otherwise stay "unknown" (the bad state of the loss). Unread rows bring it anyway.
+   */
+  private async restateCurrent(): Promise<void> {
+    if (this.unusable.has('MachineState')) return;
+    const key = sqlVendorTables.MachineState.key;
+    const req = await this.request();
+    let row: Row | undefined;
+    try {
+      row = (await req.query<Row>(`SELECT TOP 1 ${this.columns.MachineState.map(q).join(', ')} FROM ${q('MachineState')} ORDER BY ${q(key)} DESC`)).recordset?.[0];
+    } catch (err) {
+      const n = (err as { number?: number }).number;
+      if (n === 207 || n === 208) return; // the poll reports and skips the table
+      throw err;
+    }
+    if (row && Number(row[key]) <= (this.watermarks.MachineState ?? 0)) await this.ctx.emit(this.eventsOf('MachineState', row), { durable: false });
   }
 
   /** One pass over every table (one batch each) and the current job; true when a table had a full batch. */

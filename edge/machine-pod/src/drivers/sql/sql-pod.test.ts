@@ -6,7 +6,7 @@ import { jobAgentPaths } from '@plant-twin/contracts';
 import { sqlVendorTables, type SqlVendorTable } from '@plant-twin/plant-model';
 import { createTdsServer, SqlDatabase, type TdsServer } from '@plant-twin/tds-server';
 import { startMachinePod, type MachinePod } from '../../pod.js';
-import { collect, ofKind, quietLog, tempDir, TestBroker, testPlant, uniquePlantId, waitFor } from '../../test-support.js';
+import { collect, latestByTime, ofKind, quietLog, tempDir, TestBroker, testPlant, uniquePlantId, waitFor } from '../../test-support.js';
 
 const token = 'test-token-0123456789';
 const password = `pw-${Math.random().toString(36).slice(2)}`;
@@ -42,10 +42,10 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     server = await createTdsServer({ port, host: '127.0.0.1', users: [{ user: 'edge_reader', password }], databases: [db], tls, log: quietLog() });
     port = server.port;
   };
-  const startPod = (stateDir = join(root, 'state')) =>
+  const startPod = (stateDir = join(root, 'state'), topicPlantId = plantId) =>
     startMachinePod({
       plant: testPlant({ 'CNC-01': { host: '127.0.0.1', port, trustServerCertificate: true } }),
-      machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir, topicPlantId: plantId, env, log: quietLog(),
+      machineId: 'CNC-01', mqttUrl: broker.url, apiToken: token, stateDir, topicPlantId, env, log: quietLog(),
       sql: { pollMs: 100, batchSize: 4, connectTimeoutMs: 10_000, requestTimeoutMs: 3000 },
     });
   const api = (path: string, init: RequestInit = {}) => fetch(`${pod.url}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } });
@@ -100,6 +100,25 @@ describe('SQL machine pod (CNC-01 against the TDS server)', () => {
     expect(counterTimes()).toEqual(rowTimes('CycleLog', 'CycleEnd'));
     const ids = sub.messages.map((m) => m.message.id);
     expect(new Set(ids).size).toBe(ids.length);
+    // the machine did not change state while away: the cloud reads it running again, not "bad" for good
+    await expect.poll(() => latestByTime(sub.messages, 'CNC-01').state, { timeout: 5000 }).toMatchObject({ state: 'running', quality: 'good' });
+  });
+
+  it('a pod started while its SQL Server is unreachable reads the state good once it answers', async () => {
+    await server.close();
+    const latePlant = uniquePlantId('sql-late');
+    const lateSub = await collect(broker.url, latePlant);
+    const late = await startPod(join(root, 'state-late'), latePlant);
+    try {
+      await expect.poll(() => latestByTime(lateSub.messages, 'CNC-01').state?.quality, { timeout: 10_000 }).toBe('bad');
+      await startServer();
+      // the rows (from before the pod started) say running: the cloud must read that, not the pod's "bad"
+      await expect.poll(() => latestByTime(lateSub.messages, 'CNC-01').state, { timeout: 20_000 }).toMatchObject({ state: 'running', quality: 'good' });
+    } finally {
+      await late.stop();
+      await lateSub.close();
+    }
+    await expect.poll(() => pod.ready(), { timeout: 20_000 }).toBe(true);
   });
 
   it('runs a job through the JobQueue table and follows Status / GoodQty / ScrapQty to completion', async () => {
