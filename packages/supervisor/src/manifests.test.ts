@@ -107,7 +107,7 @@ describe.skipIf(!!noKubectl)(`k3d overlays built by kubectl kustomize (${noKubec
     'plaintext-secret': (o) => container(o, 'pod-prs-01').env.push({ name: 'POD_API_TOKEN', value: 'hunter2hunter2hunter2' }),
     'missing-probe': (o) => delete container(o, 'broker').readinessProbe,
     'missing-resources': (o) => delete container(o, 'publisher').resources.limits,
-    'limit-below-rss': (o) => (container(o, 'job-manager').resources.limits.memory = '640Mi'),
+    'limit-below-rss': (o) => (container(o, 'job-manager').resources.limits.memory = '160Mi'),
     'unpinned-image': (o) => (container(o, 'cloud').image = 'registry.example.local/plant-twin:latest'),
     'root-or-privilege': (o) => (container(o, 'pod-cnc-01').securityContext.privileged = true),
     'missing-network-policy': (o) => o.splice(o.findIndex((x) => x.kind === 'NetworkPolicy' && x.metadata.name === 'default-deny'), 1),

@@ -37,21 +37,20 @@ export const sharesVolumeName = 'plant-twin-machine-shares';
 export const evictionSeconds = 30;
 
 /**
- * Measured resident memory (MiB) per program, the floor of its memory limit (limit >= 1.1 x RSS):
- * machine pods 82-85 MB with the broker gone for good and the outbox full (README, bench:edge); the
- * job manager 859 MB at first start on PGlite (issue #17), kept as its floor until bench:edge's
- * 8-hour figure with the PGlite template (171 MB peak at first start, 0839852) replaces it. Others are
- * not measured yet: no floor.
+ * Measured resident memory (MiB) per program, the floor of its memory limit (limit >= 1.1 x RSS), from
+ * bench:edge and the pod/job manager benchmarks (README): machine pods 82-85 MB with the broker gone for
+ * good and the outbox full; the job manager on PGlite 142 MB at first start and 143 MB after 8 hours,
+ * 171 MB at its peak; the aedes broker 144-171 MB, the publisher 142 MB, the andon 62 MB after 60 s.
  */
-export const measuredRssMiB: Partial<Record<Program['role'], number>> = { 'machine-pod': 85, 'job-manager': 820 };
+export const measuredRssMiB: Partial<Record<Program['role'], number>> = { 'machine-pod': 85, 'job-manager': 171, broker: 171, publisher: 142, andon: 62 };
 
 /** requests and limits; sized for two IPC127E (4 cores, 4 GB each) carrying the whole edge on one when the other is lost */
 const resources: Record<Program['role'], { cpu: string; memory: string; limit: string }> = {
   'machine-pod': { cpu: '25m', memory: '64Mi', limit: '96Mi' },
-  broker: { cpu: '50m', memory: '48Mi', limit: '128Mi' },
+  broker: { cpu: '50m', memory: '64Mi', limit: '192Mi' },
   publisher: { cpu: '50m', memory: '64Mi', limit: '192Mi' },
   andon: { cpu: '25m', memory: '64Mi', limit: '128Mi' },
-  'job-manager': { cpu: '100m', memory: '384Mi', limit: '1Gi' },
+  'job-manager': { cpu: '100m', memory: '192Mi', limit: '512Mi' },
   cloud: { cpu: '250m', memory: '512Mi', limit: '1Gi' },
   simulators: { cpu: '250m', memory: '256Mi', limit: '512Mi' },
   'erp-sim': { cpu: '25m', memory: '64Mi', limit: '128Mi' },
