@@ -1,5 +1,7 @@
 import { atcs, atcsGrid, dispatchInOrder, eddOrder, movableJobs } from './construct.js';
 import type { Instance } from './instance.js';
+import { MakespanIg } from './makespan-ig.js';
+import { isPlainMakespan } from './makespan-state.js';
 import { Rng } from './rng.js';
 import { Schedule } from './schedule.js';
 
@@ -17,7 +19,7 @@ export interface SearchOptions {
   now?: () => number;
   /** called with each new best score (the anytime hook) */
   onImprovement?: (score: number, ticks: number) => void;
-  /** iterated greedy: most jobs removed per restart (default n / 8 within 2-12) */
+  /** iterated greedy: most jobs removed per restart (default n / 8 within 2-12; plain makespan: 6) */
   destroyMax?: number;
   /** iterated greedy: share of the removed jobs taken from the makespan (or costliest) machine, default 0.5 */
   criticalShare?: number;
@@ -60,6 +62,8 @@ export class Search {
   private readonly rng: Rng;
   private readonly movable: number[];
   private ticks = 0;
+  /** iterated-greedy restarts so far */
+  private iterations = 0;
   private deadline = Infinity;
   private maxTicks = Infinity;
   private readonly temperature: number;
@@ -151,7 +155,6 @@ export class Search {
     const start = this.construct();
     const msFirstFeasible = this.now() - t0;
     let best = { free: start.free, score: start.score, sec: s.secondary() };
-    let iterations = 0;
     let stoppedBy: SearchResult['stoppedBy'] = 'ticks';
     const improved = (score: number, sec: number) => {
       if (!better(score, sec, best.score, best.sec)) return;
@@ -159,7 +162,10 @@ export class Search {
       this.opts.onImprovement?.(score, this.ticks);
     };
     try {
-      if (this.movable.length > 0 && best.score > this.lowerBound + eps) {
+      if (this.movable.length > 0 && best.score > this.lowerBound + eps && isPlainMakespan(this.inst)) {
+        this.plainMakespan(improved);
+        stoppedBy = 'optimal';
+      } else if (this.movable.length > 0 && best.score > this.lowerBound + eps) {
         this.descend();
         improved(s.total(), s.secondary());
         let cur = { free: s.snapshot(), score: s.total(), sec: s.secondary() };
@@ -167,7 +173,7 @@ export class Search {
           this.tick();
           this.destroyAndRebuild();
           this.descend();
-          iterations++;
+          this.iterations++;
           const score = s.total();
           const sec = s.secondary();
           if (better(score, sec, cur.score, cur.sec)) {
@@ -190,11 +196,29 @@ export class Search {
       initialScore: start.score,
       initialRule: start.rule,
       ticks: this.ticks,
-      iterations,
+      iterations: this.iterations,
       stoppedBy,
       msFirstFeasible,
       ms: this.now() - t0,
     };
+  }
+
+  /** the plain-makespan class (Vallada-Ruiz): its own iterated greedy, with O(1) moves on node arrays */
+  private plainMakespan(improved: (score: number, sec: number) => void): void {
+    const s = this.sched;
+    const cM = this.inst.cost.makespan;
+    const ig = new MakespanIg(this.inst, this.rng, () => this.tick(), {
+      ...(this.opts.destroyMax !== undefined ? { destroyMax: this.opts.destroyMax } : {}),
+      ...(this.opts.criticalShare !== undefined ? { criticalShare: this.opts.criticalShare } : {}),
+    });
+    try {
+      ig.run(s.snapshot(), this.lowerBound / cM, (free) => {
+        s.restore(free);
+        improved(s.total(), s.secondary());
+      });
+    } finally {
+      this.iterations += ig.restarts;
+    }
   }
 
   /** sets machine k's free list; its jobs and those of the machine that sets the score are looked at again */
