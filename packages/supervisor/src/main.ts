@@ -150,4 +150,7 @@ else {
 }
 console.log(`\nPlant twin (the web app, served by the cloud): ${url(cloud)}/  (self-signed certificate: ${tls.caFile})`);
 console.log(`andon screens: ${url(cloud)}/andon?device=<token made under Admin, Devices>`);
+const andon = programs.find((p) => p.role === 'andon');
+// the token is a secret: it stays in the private secrets file, never on the terminal or in a log
+if (andon) console.log(`andon at the edge (live without the cloud): ${url(andon)}/andon?device=<ANDON_DEVICE_TOKEN of ${join(runDir, 'secrets.json')}>`);
 console.log('Ctrl-C stops the plant.');
