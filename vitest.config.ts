@@ -4,6 +4,8 @@ import { svelteTesting } from '@testing-library/svelte/vite';
 
 // Workspace packages export their TypeScript sources under the "source" condition,
 // so tests run against src/ while programs started as child processes run the built dist/.
+const wholeChain = 'hil/src/chain/chain.test.ts';
+
 export default defineConfig({
   resolve: { conditions: ['source', 'import', 'node', 'default'] },
   // no "import" under ssr: vitest passes these to the test workers as node --conditions, and an
@@ -21,8 +23,15 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['**/src/**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**', 'twin/**'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'twin/**', wholeChain],
         },
+      },
+      // the whole chain compares the S7 machines' availability with the simulator's record to 0.05 pp,
+      // which rests on the pods polling on time (100 ms of plant time): it runs last, alone, so that
+      // other test files do not starve the pods' polls and shift the state times they see
+      {
+        extends: true,
+        test: { name: 'whole-chain', include: [wholeChain], maxWorkers: 1, sequence: { groupOrder: 1 } },
       },
       // the twin's node-side tests: the real browser (playwright-core) against real programs
       {
