@@ -113,7 +113,9 @@ describe('the local plant (npm start)', () => {
     walk(run.runDir);
     const logs = files.filter((f) => f.startsWith(join(run.runDir, 'logs')));
     expect(logs.length).toBe(run.programs.length);
-    const readable = files.filter((f) => statSync(f).mode & 0o004);
+    // the plant runs on: a file renamed into place since the walk (an atomic write's temp file) is gone
+    const modeOf = (f: string) => statSync(f, { throwIfNoEntry: false })?.mode ?? 0;
+    const readable = files.filter((f) => modeOf(f) & 0o004);
     const leaks: string[] = [];
     for (const f of new Set([...logs, ...readable])) {
       const text = readFileSync(f).toString('latin1');
