@@ -67,7 +67,7 @@ describe('edge broker durable sessions', () => {
         acked.push(`m ${i}`);
       }
     })().catch(() => undefined);
-    await expect.poll(() => acked.length).toBeGreaterThan(500);
+    await expect.poll(() => acked.length, { timeout: 20_000 }).toBeGreaterThan(500);
     await broker.close();
     await expect.poll(() => acked.every((m) => got.includes(m)), { timeout: 10_000 }).toBe(true);
     expect(new Set(got).size).toBe(got.length);
