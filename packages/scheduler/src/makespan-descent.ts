@@ -1,6 +1,8 @@
 import type { MakespanState } from './makespan-state.js';
 
 const eps = 1e-9;
+/** longest run of jobs the within-machine or-opt moves: changeovers make neighbouring jobs travel together */
+const orOptMax = 8;
 
 /**
  * Local search for the makespan on a MakespanState. A move touches one or two machines and is taken when
@@ -41,7 +43,7 @@ export class MakespanDescent {
     }
   }
 
-  /** or-opt (a run of 1 to 3 jobs elsewhere on the machine) and swaps within machine k, first improvement */
+  /** or-opt (a run of 1 to orOptMax jobs elsewhere on the machine) and swaps within machine k, first improvement */
   private within(k: number): void {
     const st = this.st;
     const a = st.arc[k]!;
@@ -51,7 +53,7 @@ export class MakespanDescent {
     for (let improved = true; improved; ) {
       improved = false;
       const L = st.len[k]!;
-      scan: for (let s = 1; s <= 3; s++) {
+      scan: for (let s = 1; s <= orOptMax; s++) {
         for (let i = 1; i + s - 1 <= L; i++) {
           const u = seq[o + i - 1]!;
           const f = seq[o + i]!;

@@ -4,7 +4,7 @@ import { MakespanState } from './makespan-state.js';
 import type { Rng } from './rng.js';
 
 export interface MakespanIgOptions {
-  /** jobs removed per restart: from 2 to this (default 6) */
+  /** jobs removed per restart: from 2 to this (default 9) */
   destroyMax?: number;
   /** share of the removed jobs taken from the critical machine (default 0.5) */
   criticalShare?: number;
@@ -66,6 +66,7 @@ export class MakespanIg {
         best = { makespan: mx, sum: sm };
         onBest(st.lists());
       }
+      // the loss counts the mean completion too: a plateau of equal makespans is then no random walk
       const loss = mx - curMax + (sm - curSum) / st.m;
       if (loss <= eps || this.rng.next() < Math.exp(-loss / this.temperature)) {
         st.save(cur);
@@ -78,7 +79,7 @@ export class MakespanIg {
   private destroyAndRebuild(): void {
     const st = this.st;
     const { n, m } = st;
-    const dMax = Math.min(n, this.opts.destroyMax ?? 6);
+    const dMax = Math.min(n, this.opts.destroyMax ?? 9);
     const d = Math.min(n, 2 + this.rng.int(Math.max(1, dMax - 1)));
     const crit = st.critical();
     const fromCrit = Math.min(st.len[crit]!, Math.floor(d * (this.opts.criticalShare ?? 0.5)));

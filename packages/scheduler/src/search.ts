@@ -19,7 +19,7 @@ export interface SearchOptions {
   now?: () => number;
   /** called with each new best score (the anytime hook) */
   onImprovement?: (score: number, ticks: number) => void;
-  /** iterated greedy: most jobs removed per restart (default n / 8 within 2-12; plain makespan: 6) */
+  /** iterated greedy: most jobs removed per restart (default n / 8 within 2-12; plain makespan: 9) */
   destroyMax?: number;
   /** iterated greedy: share of the removed jobs taken from the makespan (or costliest) machine, default 0.5 */
   criticalShare?: number;
