@@ -19,6 +19,9 @@ export class ApiError extends Error {
   }
 }
 
+/** The words to show for a failed call: the cloud's own reason when it gave one. */
+export const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 export type Query = Record<string, string | number | boolean | readonly string[] | null | undefined>;
 
 export interface ApiClientOptions {

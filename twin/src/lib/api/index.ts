@@ -10,6 +10,6 @@ export function onUnauthorized(handler: (path: string) => void): void {
   unauthorizedHandler = handler;
 }
 
-export { ApiClient, ApiError, csrfCookie, csrfHeader, readCookie, queryString } from './client.js';
+export { ApiClient, ApiError, csrfCookie, csrfHeader, readCookie, queryString, reasonOf } from './client.js';
 export { endpoints, maxSeriesTags, type Endpoints } from './endpoints.js';
 export type * from './types.js';
