@@ -8,11 +8,11 @@ export interface MakespanIgOptions {
   destroyMax?: number;
   /** share of the removed jobs taken from the critical machine (default 0.5) */
   criticalShare?: number;
-  /** acceptance temperature as a share of the mean processing time (default 0.05) */
-  temperature?: number;
 }
 
 const eps = 1e-9;
+/** the acceptance temperature as a share of the mean processing time (0.02-0.15 tried: lower is better, to a point) */
+const temperatureShare = 0.05;
 
 /**
  * Iterated greedy for the makespan on plain machines (Fanjul-Peyro & Ruiz's scheme for unrelated machines,
@@ -37,13 +37,13 @@ export class MakespanIg {
   ) {
     this.st = new MakespanState(inst);
     this.descent = new MakespanDescent(this.st, tick);
-    this.temperature = (opts.temperature ?? 0.05) * meanProcessing(inst);
+    this.temperature = temperatureShare * meanProcessing(inst);
     this.removed = new Int32Array(inst.n);
   }
 
   /**
-   * Improves the given free lists until `tick` throws or the makespan meets the lower bound; reports each
-   * new best (lists, makespan, total completion) through onBest.
+   * Improves the given free lists until `tick` throws or the makespan meets the lower bound; hands each
+   * new best (by makespan, then total completion) to onBest as free lists.
    */
   run(start: readonly (readonly number[])[], lowerBound: number, onBest: (free: number[][]) => void): void {
     const st = this.st;
