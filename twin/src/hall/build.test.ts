@@ -18,18 +18,18 @@ describe('hall scene', () => {
     const large = new HallModel(plant(500), { width: 160, depth: 130 });
     expect(small.drawCalls()).toBeLessThanOrEqual(50);
     expect(large.drawCalls()).toBe(small.drawCalls());
-    // floor, grid, box, cylinder, funnel, floor plates, alarm markers
-    expect(small.drawCalls()).toBe(7);
+    // floor, grid, box, cylinder, funnel, floor plates (markers: none while no alarm is active)
+    expect(small.drawCalls()).toBe(6);
     const partsOf = (ms: HallMachine[]) => ms.reduce((n, m) => n + shapes[m.kind].length, 0);
     const counts = large.instanceCounts();
     expect(counts.box! + counts.cylinder! + counts.funnel!).toBe(partsOf(plant(500)));
-    expect(counts['coarse-box']! + counts['coarse-cylinder']!).toBe(500 * coarseShape.length);
+    expect(counts['coarse-box']).toBe(500 * coarseShape.length);
     expect(counts.plate).toBe(500);
-    expect(counts.marker).toBe(500);
-    // seen from afar: the coarse set instead (no funnels), still a handful of draw calls
+    expect(counts.marker).toBe(0);
+    // seen from afar: one block per machine instead (no funnels, no plates): floor, grid, blocks
     expect(large.setDetail('coarse')).toBe(true);
     expect(large.setDetail('coarse')).toBe(false);
-    expect(large.drawCalls()).toBe(6);
+    expect(large.drawCalls()).toBe(3);
   });
 
   it('places each machine at its layout position, sized by its footprint', () => {
@@ -62,12 +62,12 @@ describe('hall scene', () => {
     expect(m.setLook(0, { tone: 'nodata', alarm: 'alarm', selected: false })).toBe(false);
     const box = m.detail.meshes.get('box')!;
     const hatch = box.geometry.getAttribute('instanceHatch') as THREE.InstancedBufferAttribute;
-    // the marker's x scale is the matrix's first element (no rotation): 1 shown, 0 scaled away
+    // one marker, above machine 0
+    expect(m.markedMachines()).toEqual([0]);
+    expect(m.marker.count).toBe(1);
     const mat = new THREE.Matrix4();
     m.marker.getMatrixAt(0, mat);
-    expect(mat.elements[0]).toBe(1);
-    m.marker.getMatrixAt(1, mat);
-    expect(mat.elements[0]).toBe(0);
+    expect(new THREE.Vector3().setFromMatrixPosition(mat).x).toBe(m.machines[0]!.layout.x);
     // machine 0's parts are the first instances of each mesh: hatched; machine 1's are not
     expect(hatch.getX(0)).toBe(1);
     expect(hatch.getX(box.count - 1)).toBe(0);

@@ -90,11 +90,11 @@ const partsOf = (specs: readonly PartSpec[], m: HallMachine): Part[] => {
 };
 
 /**
- * The hall: floor, grid, a floor plate per machine (footprint, selection), an alarm marker above it,
- * and the machines twice: in detail (the kind's shape) and coarse (a block with a moving top and a stack
- * light), one of which is visible. Software rendering is bound by vertices here (measured: halving the
- * pixel ratio did not help at 500 machines, leaving out the boxes did), so a plant seen from afar draws
- * the coarse set.
+ * The hall: floor, grid, a floor plate per machine (footprint, selection), an alarm marker above each
+ * machine with an active alarm, and the machines twice: in detail (the kind's shape, with plates) and
+ * coarse (one block each), one of which is visible. Software rendering is bound by vertices here
+ * (measured: halving the pixel ratio did not help at 500 machines, leaving out the boxes did), so a
+ * plant seen from afar draws the coarse set.
  */
 export class HallModel {
   readonly scene = new THREE.Scene();
@@ -133,7 +133,7 @@ export class HallModel {
     this.coarse.group.visible = false;
 
     this.marker = new THREE.InstancedMesh(new THREE.OctahedronGeometry(markerSize / 2, 0), new THREE.MeshBasicMaterial({ color: 0xffffff }), Math.max(1, machines.length));
-    this.marker.count = machines.length;
+    this.marker.count = 0;
     this.marker.name = 'alarm-marker';
     this.marker.frustumCulled = false;
     this.marker.setColorAt(0, this.color.set(0xffffff));
@@ -168,6 +168,11 @@ export class HallModel {
     return Object.fromEntries([...of('', this.detail), ...of('coarse-', this.coarse), ['plate', this.machines.length], ['marker', this.marker.count]]);
   }
 
+  /** The machines whose alarm marker shows, in marker instance order. */
+  markedMachines(): number[] {
+    return this.looks.flatMap((l, i) => (l.alarm ? [i] : []));
+  }
+
   /** Which machine an instance of a mesh belongs to (for picking). */
   machineAt(object: THREE.Object3D, instanceId: number | undefined): number | null {
     return this.shown().machineAt(object, instanceId) ?? this.plates.machineAt(object, instanceId);
@@ -182,6 +187,7 @@ export class HallModel {
     if (level === this.level) return false;
     this.level = level;
     this.detail.group.visible = level === 'detail';
+    this.plates.group.visible = level === 'detail';
     this.coarse.group.visible = level === 'coarse';
     return true;
   }
@@ -257,12 +263,19 @@ export class HallModel {
     this.detail.paint(i, colourOf, look.tone === 'nodata');
     this.coarse.paint(i, colourOf, look.tone === 'nodata');
     this.plates.paint(i, () => (look.selected ? p.focus : p.light), false);
-    // the marker floats above the machine when an alarm is active, and is scaled away otherwise
-    const m = this.machines[i]!;
-    const scale = look.alarm ? 1 : 0;
-    const at = new THREE.Vector3(m.layout.x, m.layout.footprint.h + 0.8, m.layout.z);
-    this.marker.setMatrixAt(i, this.tmp.compose(at, new THREE.Quaternion(), new THREE.Vector3(scale, scale * 1.4, scale)));
-    this.marker.setColorAt(i, this.color.set(look.alarm ? p[look.alarm] : p.nodata));
+    this.placeMarkers();
+  }
+
+  // markers float above the machines with an active alarm: as many instances as alarms, none drawn for the rest
+  private placeMarkers(): void {
+    const marked = this.markedMachines();
+    marked.forEach((i, k) => {
+      const m = this.machines[i]!;
+      const at = new THREE.Vector3(m.layout.x, m.layout.footprint.h + 0.8, m.layout.z);
+      this.marker.setMatrixAt(k, this.tmp.compose(at, new THREE.Quaternion(), new THREE.Vector3(1, 1.4, 1)));
+      this.marker.setColorAt(k, this.color.set(this.palette[this.looks[i]!.alarm!]));
+    });
+    this.marker.count = marked.length;
     this.marker.instanceMatrix.needsUpdate = true;
     this.marker.instanceColor!.needsUpdate = true;
   }
