@@ -5,6 +5,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
+import type { MachineMessage } from '@plant-twin/contracts';
 import type { Plant } from '@plant-twin/plant-model';
 import { plantHistory } from '../browser/seed.js';
 import { startTwinCloud } from '../browser/cloud.js';
@@ -31,12 +32,29 @@ export interface HallOpen {
   close(): Promise<void>;
 }
 
+/**
+ * Samples for every machine every 15 s, so that the cloud keeps judging them live: without them the
+ * whole plant turns stale at once two minutes after the seeded history ends, mid-measurement. Samples
+ * send no plant event, so nothing changes on screen (an idle hall stays idle).
+ */
+function keepAlive(plant: Plant, ingest: (m: MachineMessage[]) => Promise<void>): () => void {
+  let seq = 0;
+  const timer = setInterval(() => {
+    const ts = Date.now();
+    seq++;
+    void ingest(plant.machines.map((m) => ({ v: 1, id: `${m.id}/alive/${seq}`, machineId: m.id, ts, seq, kind: 'sample', values: [{ name: 'heartbeat', value: seq % 32768, quality: 'good', ts }] }))).catch(() => undefined);
+  }, 15_000);
+  return () => clearInterval(timer);
+}
+
 /** The hall of `plant`, served by an in-process cloud with a seeded hour of history, open with the bench hook. */
 export async function openHall(browser: Browser, plant: Plant): Promise<HallOpen> {
   const tc = await startTwinCloud(plant);
+  let stopAlive = () => undefined as void;
   try {
     // recent enough that the cloud judges every machine live (samples each minute), one machine in fault
     await tc.ingest(plantHistory(plant, { now: Date.now(), hours: 0.5, sampleS: 60, fault: plant.machines[0]!.id }));
+    stopAlive = keepAlive(plant, (m) => tc.ingest(m));
     const context = await tc.context(browser);
     const page = await context.newPage();
     const scripts: Promise<number>[] = [];
@@ -46,8 +64,9 @@ export async function openHall(browser: Browser, plant: Plant): Promise<HallOpen
     await page.goto('/?bench');
     await page.waitForFunction((n) => window.__hallBench?.machines() === n && document.querySelectorAll('a.tile').length === n, plant.machines.length, { timeout: 120_000 });
     const jsKbGz = (await Promise.all(scripts)).reduce((a, b) => a + b, 0) / 1024;
-    return { page, jsKbGz, close: async () => (await context.close(), await tc.close()) };
+    return { page, jsKbGz, close: async () => (stopAlive(), await context.close(), await tc.close()) };
   } catch (e) {
+    stopAlive();
     await tc.close();
     throw e;
   }
