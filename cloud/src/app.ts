@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
-import { defaultCommandLifetimeMs, FreshnessTracker, ingestPath, type LiveClientToServer, type LiveServerToClient } from '@plant-twin/contracts';
+import { defaultCommandLifetimeMs, FreshnessTracker, ingestPath, liveIntervalMs, type LiveClientToServer, type LiveServerToClient } from '@plant-twin/contracts';
 import { createLogger, createServiceApp, type Logger } from '@plant-twin/runtime';
 import type { Db } from '@plant-twin/db';
 import { apiRouter } from './api.js';
@@ -70,7 +70,7 @@ export async function startCloud(config: CloudConfig, log: Logger = createLogger
   const freshness = new FreshnessTracker(config.staleAfterMs ?? defaultStaleAfterMs, quietMachines);
   // arrivals stored before a restart: a machine heard a moment ago reads live, not stale until its next message
   freshness.restore(await storedArrivals(db.db));
-  const hub = new LiveHub(io, config.liveIntervalMs ?? 500, freshness);
+  const hub = new LiveHub(io, config.liveIntervalMs ?? liveIntervalMs, freshness);
   hub.seed(await machineSnapshots(db.db, model.machineIds, freshness).then((s) => s.map((x) => x.status)));
   const edges = new EdgeAuth(config.edgeCredentials, db.db);
   const signals = new CommandSignals();

@@ -27,7 +27,7 @@ export interface CloudConfig {
   queryBounds?: QueryBounds | undefined;
   /** message times taken into the history; others are quarantined (default ingest/window.ts) */
   acceptWindow?: AcceptWindow | undefined;
-  /** live push coalescing interval (default 500 ms) */
+  /** live push coalescing interval (default liveIntervalMs of the contracts, 100 ms) */
   liveIntervalMs?: number;
   /** OEE rollup job interval (default 60 s) */
   rollupIntervalMs?: number;

@@ -7,6 +7,7 @@ import { Server as SocketServer } from 'socket.io';
 import {
   apiPrefix,
   deviceLoginRequestSchema,
+  liveIntervalMs,
   maxMqttPacketBytes,
   parseMachineMessage,
   parseTopic,
@@ -54,7 +55,7 @@ export interface AndonOptions {
   tls?: { key: string; cert: string };
   /** nothing heard for this long: stale (default 120 s, as the cloud) */
   staleAfterMs?: number;
-  /** coalescing interval of the live updates (default 500 ms, as the cloud) */
+  /** coalescing interval of the live updates (default liveIntervalMs, as the cloud) */
   intervalMs?: number;
   metricsToken?: string;
 }
@@ -233,7 +234,7 @@ export async function startAndon(o: AndonOptions): Promise<Andon> {
     socket.on('unsubscribe', room(false));
   });
   const timers = [
-    setInterval(() => dropped.inc(pushUpdates(io, board.take(), maxQueued)), o.intervalMs ?? 500),
+    setInterval(() => dropped.inc(pushUpdates(io, board.take(), maxQueued)), o.intervalMs ?? liveIntervalMs),
     setInterval(() => board.judge(), 1000),
   ];
 

@@ -32,7 +32,7 @@ const envSchema = z.object({
   COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(10),
   BATCH_MAX_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(5_000),
   BATCH_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
-  BATCH_LINGER_MS: z.coerce.number().int().min(0).default(200),
+  BATCH_LINGER_MS: z.coerce.number().int().min(0).default(20),
   MQTT_CLIENT_ID: z.string().min(1).max(64).optional(),
   MQTT_CA_FILE: z.string().min(1).optional(),
   CLOUD_RETRY_MAX_MS: z.coerce.number().int().min(100).default(10_000),

@@ -246,7 +246,7 @@ export async function startPublisher(config: PublisherConfig): Promise<Publisher
     logger,
     batchMaxMessages: config.batchMaxMessages ?? 5_000,
     batchMaxBytes: config.batchMaxBytes ?? 4 * 1024 * 1024,
-    lingerMs: config.batchLingerMs ?? 200,
+    lingerMs: config.batchLingerMs ?? 20,
     backoffBaseMs: config.backoffBaseMs,
     backoffMaxMs: config.backoffMaxMs,
     onResult: (kind) => {

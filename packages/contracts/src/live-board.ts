@@ -120,7 +120,14 @@ export function newerJob(job: MachineJob | null | undefined, m: JobMessage): Mac
 export const maxAlarmEdgesPerUpdate = 100;
 
 /**
- * Updates coalesced per machine until the next send (every 500 ms): the latest value per tag, the
+ * How often the cloud and the edge andon send the coalesced updates (a browser's live views and the
+ * andon screens): 100 ms keeps a PLC value on screen within 250 ms of its poll (bench:twin
+ * plc_to_screen) at ten updates a second per connection at the most.
+ */
+export const liveIntervalMs = 100;
+
+/**
+ * Updates coalesced per machine until the next send (every liveIntervalMs): the latest value per tag, the
  * latest state, job and pod status, summed counts, every alarm edge, the latest freshness verdict.
  */
 export class LiveCoalescer {

@@ -21,6 +21,8 @@ export interface PlantRunOptions {
   log: Logger;
   /** LOG_LEVEL of every program */
   logLevel?: string;
+  /** the plant model (default plant/plant.yaml) */
+  plantFile?: string;
 }
 
 /**
@@ -51,13 +53,14 @@ export async function startPlantRun(o: PlantRunOptions): Promise<PlantRun> {
   const runDir = mkdtempSync(join(tmpdir(), 'plant-run-'));
   ensurePrivateDir(runDir);
   const siteFile = writeLocalSite(runDir, { portOffset: o.portOffset, host: '127.0.0.1', shareRoot: join(runDir, 'shares') });
-  const plant = loadPlant(defaultPlantFile, siteFile);
+  const plantFile = o.plantFile ?? defaultPlantFile;
+  const plant = loadPlant(plantFile, siteFile);
   const secrets = await loadOrCreatePlantSecrets(runDir, plant);
   const roles = o.roles;
   const withCloud = !roles || roles.includes('cloud');
   const tls = withCloud ? await ensureLocalTls(runDir) : undefined;
   const programs = derivePlantDeployment(plant, {
-    plantFile: defaultPlantFile,
+    plantFile,
     siteFile,
     addressing: localAddressing(plant, runDir, o.portOffset),
     seed: o.seed,

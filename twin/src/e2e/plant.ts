@@ -43,6 +43,7 @@ export interface TwinPlantOptions {
   speed?: number;
   seed?: number;
   simStart?: number;
+  plantFile?: string;
 }
 
 const testPassword = (role: string) => `e2e-${role}-pw-${Math.random().toString(36).slice(2, 10)}`;
@@ -50,7 +51,7 @@ const testPassword = (role: string) => `e2e-${role}-pw-${Math.random().toString(
 export async function startTwinPlant(o: TwinPlantOptions): Promise<TwinPlant> {
   const log = createLogger('twin-e2e');
   log.level = 'warn';
-  const run = await startPlantRun({ seed: o.seed ?? 7, speed: o.speed ?? 1, portOffset: o.portOffset, log, ...(o.simStart !== undefined ? { simStart: o.simStart } : {}) });
+  const run = await startPlantRun({ seed: o.seed ?? 7, speed: o.speed ?? 1, portOffset: o.portOffset, log, ...(o.simStart !== undefined ? { simStart: o.simStart } : {}), ...(o.plantFile ? { plantFile: o.plantFile } : {}) });
   try {
     await run.start(180_000);
   } catch (e) {
