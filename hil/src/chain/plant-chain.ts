@@ -80,10 +80,37 @@ export interface MachineOee {
 }
 
 /**
+ * How far a window's edge stays from the machine's events (a cycle's end, a change of state), in plant
+ * ms: a PLC reports them at the pod's next poll, late by up to a poll gap (0.1 s of plant time, seconds
+ * when the machine is busy and a poll waits), so a part finished just before an edge is counted just
+ * after it. One part of a slow machine is 2 pp of its effectiveness over an hour.
+ */
+export const windowEdgeMarginMs = 15_000;
+
+/**
+ * The nearest instant from `t` in `direction` that lies at least `margin` from every one of `events`;
+ * `t` itself when there is none within five minutes (a machine busy with short cycles, where one part
+ * is a small share of the window anyway).
+ */
+export function quietInstant(events: readonly number[], t: number, direction: -1 | 1, margin = windowEdgeMarginMs): number {
+  let at = t;
+  for (let moved = true; moved && Math.abs(at - t) <= 300_000; ) {
+    moved = false;
+    for (const e of events) {
+      if (Math.abs(e - at) >= margin) continue;
+      at = direction < 0 ? e - margin : e + margin;
+      moved = true;
+    }
+  }
+  return Math.abs(at - t) <= 300_000 ? at : t;
+}
+
+/**
  * The cloud's OEE per machine (REST API, as a user sees it) next to the OEE of the simulator's record
  * over the same window: [from, to), cut per machine where the cloud's knowledge of it ends (its latest
  * message: a file machine reports nothing between results, so the time after its last one is no
- * data to the cloud, as it should be, while the simulator knows what happened).
+ * data to the cloud, as it should be, while the simulator knows what happened), and with both edges
+ * moved inwards to instants away from the machine's events (windowEdgeMarginMs).
  */
 export async function oeeAgainstTruth(run: PlantRun, truth: PlantTruth, from: number, to: number, tolerancePp = 0.5): Promise<Record<string, MachineOee>> {
   const cloudApi = run.byRole('cloud');
@@ -91,10 +118,15 @@ export async function oeeAgainstTruth(run: PlantRun, truth: PlantTruth, from: nu
   const model = oeeModelOf(run.plant);
   const out: Record<string, MachineOee> = {};
   for (const m of run.plant.machines) {
-    const end = Math.min(to, machines.find((x) => x.id === m.id)?.status?.lastSeen ?? to);
-    const report = await run.http<{ machines: Record<string, OeeBreakdown> }>(cloudApi, `/api/v1/oee?from=${from}&to=${end}&machineIds=${m.id}`);
+    const events = [
+      ...truth.cycles.filter((c) => c.machineId === m.id).map((c) => c.at),
+      ...truth.intervals.filter((i) => i.machineId === m.id).flatMap((i) => (i.to === null ? [i.from] : [i.from, i.to])),
+    ];
+    const start = quietInstant(events, from, 1);
+    const end = quietInstant(events, Math.min(to, machines.find((x) => x.id === m.id)?.status?.lastSeen ?? to), -1);
+    const report = await run.http<{ machines: Record<string, OeeBreakdown> }>(cloudApi, `/api/v1/oee?from=${start}&to=${end}&machineIds=${m.id}`);
     const cloud = report.machines[m.id]!;
-    const t = truthOee(truth, model, m.id, from, end, truth.now);
+    const t = truthOee(truth, model, m.id, start, end, truth.now);
     out[m.id] = { cloud, truth: t, end, maxDiffPp: Math.max(...Object.values(oeeDiffPp(cloud, t))), differences: oeeDifferences(cloud, t, tolerancePp) };
   }
   return out;
