@@ -335,6 +335,8 @@ describe.skipIf(!!why)(`twin end to end in Chromium (${why ?? 'chromium present'
     const page = await pageAs('admin');
     await page.goto('/');
     const covered = ['/', '/oee', '/alarms', '/jobs', '/admin', '/account'];
+    // the admin's sections come with the session's roles, a moment after the shell
+    await page.locator('#main-nav a[href="/admin"]').waitFor({ timeout: 20_000 });
     const links = await page.locator('#main-nav a').evaluateAll((as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname));
     expect(links).toEqual(expect.arrayContaining(['/', '/oee', '/alarms', '/jobs', '/admin']));
     for (const path of links.filter((l) => !covered.includes(l))) {
