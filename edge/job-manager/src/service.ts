@@ -133,7 +133,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
 
   let server: Server;
   try {
-    server = await listen(app, opts.port ?? 0, opts.host ?? '0.0.0.0');
+    server = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
   } catch (err) {
     await Promise.all(loops.map((l) => l.stop()));
     await handle.close();

@@ -76,7 +76,7 @@ export function createServiceApp(opts: ServiceHttpOptions): { app: Express; regi
   return { app, registry, finish };
 }
 
-export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Server> {
+export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, () => resolve(server));
     server.once('error', reject);

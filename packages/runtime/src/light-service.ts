@@ -91,7 +91,7 @@ export function createLightService(opts: ServiceHttpOptions): LightService {
   return {
     registry,
     route,
-    listen(port, host = '0.0.0.0') {
+    listen(port, host = '127.0.0.1') {
       const server = createServer((req, res) => {
         handle(req, res).catch((err: unknown) => {
           if (err instanceof URIError) err = new HttpError(400, 'malformed percent-encoding in the path');

@@ -167,7 +167,7 @@ export async function startErpSim(opts: ErpSimOptions): Promise<ErpSim> {
   }, opts.tickMs ?? 200);
   let server: Server;
   try {
-    server = await listen(app, opts.port ?? 0, opts.host ?? '0.0.0.0');
+    server = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
   } catch (err) {
     clearInterval(ticker);
     store.close();
