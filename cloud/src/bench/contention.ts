@@ -3,7 +3,7 @@ import { ingestPath, type MachineMessage } from '@plant-twin/contracts';
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret } from '@plant-twin/runtime';
 import { startCloud } from '../app.js';
-import { dropSchema } from '../db/open.js';
+import { dropSchema } from '@plant-twin/db';
 import { call } from '../test-support/http.js';
 import { generateYear } from './oee-year.js';
 

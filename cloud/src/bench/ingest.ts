@@ -5,7 +5,7 @@ import { ingestPath, type MachineMessage } from '@plant-twin/contracts';
 import { loadPlant } from '@plant-twin/plant-model';
 import { createLogger, hashSecret } from '@plant-twin/runtime';
 import { startCloud } from '../app.js';
-import { dropSchema } from '../db/open.js';
+import { dropSchema } from '@plant-twin/db';
 
 function post(url: string, body: Buffer, token: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {

@@ -34,18 +34,6 @@ export async function openCloudDb(opts: CloudDbOptions): Promise<Db<CloudTables>
   return db;
 }
 
-/** Drops a PostgreSQL schema and everything in it (a test's or a benchmark's own). */
-export async function dropSchema(url: string, schema: string): Promise<void> {
-  const pg = (await import('pg')).default;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    await c.query(`drop schema if exists "${schema.replace(/"/g, '""')}" cascade`);
-  } finally {
-    await c.end();
-  }
-}
-
 /** The folder 0700, everything in it 0700 (folders) / 0600 (files). */
 function ownerOnly(dir: string): void {
   chmodSync(dir, 0o700);

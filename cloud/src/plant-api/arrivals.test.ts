@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingestPath } from '@plant-twin/contracts';
 import { startCloud, type RunningCloud } from '../app.js';
-import { dropSchema } from '../db/open.js';
+import { dropSchema } from '@plant-twin/db';
 import { quiet, testCloudConfig, testEdge } from '../test-support/cloud.js';
 import { dbKinds, freshDb } from '../test-support/db.js';
 import { call } from '../test-support/http.js';

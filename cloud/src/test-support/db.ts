@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { testPostgresUrl, type Db } from '@plant-twin/db';
-import { dropSchema, openCloudDb } from '../db/open.js';
+import { dropSchema } from '@plant-twin/db';
+import { openCloudDb } from '../db/open.js';
 import type { CloudTables } from '../db/schema.js';
 
 export type DbKind = 'pglite' | 'postgres';

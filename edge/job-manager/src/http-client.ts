@@ -1,3 +1,6 @@
+import type { Agent } from 'node:http';
+import { jsonRequest } from '@plant-twin/runtime';
+
 /** What a JSON HTTP call came back with; transport failures are thrown as Unreachable. */
 export interface HttpResult {
   status: number;
@@ -14,43 +17,25 @@ export class Unreachable extends Error {
     readonly reason: unknown,
     readonly maybeDelivered: boolean,
   ) {
-    super(`${url}: ${describe(reason)}`);
+    super(`${url}: ${(reason as { code?: string; message?: string })?.code ?? (reason as Error)?.message ?? String(reason)}`);
     this.name = 'Unreachable';
   }
 }
 
-function describe(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return 'timed out';
-  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
-}
-
-export async function requestJson(url: string, init: { method: string; headers: Record<string, string>; body?: unknown; timeoutMs: number }): Promise<HttpResult> {
-  let res: Response;
+/** A JSON call; an answer that is not JSON becomes `{ error: <its start> }`, an empty one null. */
+export async function requestJson(url: string, init: { method: string; headers: Record<string, string>; body?: unknown; timeoutMs: number; signal?: AbortSignal | undefined; agent?: Agent }): Promise<HttpResult> {
   try {
-    res = await fetch(url, {
-      method: init.method,
-      headers: { accept: 'application/json', ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      signal: AbortSignal.timeout(init.timeoutMs),
+    const r = await jsonRequest(init.method, url, {
+      headers: { accept: 'application/json', ...init.headers },
+      body: init.body,
+      timeoutMs: init.timeoutMs,
+      ...(init.signal ? { signal: init.signal } : {}),
+      ...(init.agent ? { agent: init.agent } : {}),
     });
+    const body = typeof r.body !== 'string' ? r.body : r.body === '' ? null : { error: r.body.slice(0, 200) };
+    return { status: r.status, body };
   } catch (err) {
-    const code = (err as { cause?: { code?: string } }).cause?.code;
+    const code = (err as { code?: string }).code;
     throw new Unreachable(url, err, code !== 'ECONNREFUSED' && code !== 'ENOTFOUND');
   }
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (err) {
-    throw new Unreachable(url, err, true);
-  }
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = { error: text.slice(0, 200) };
-    }
-  }
-  return { status: res.status, body };
 }

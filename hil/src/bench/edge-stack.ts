@@ -184,17 +184,16 @@ async function stackRun(config: 'embedded' | 'site', offset: number) {
   const loadBefore = load();
   // every edge program of the deployment but the broker, which the site configuration replaces by Mosquitto
   const roles = [...new Set(derivedRoles), 'simulators', 'erp-sim', 'cloud'].filter((r) => config === 'embedded' || r !== 'broker') as ProgramRole[];
-  const run = await startPlantRun({ seed: 7, speed: 1, portOffset: offset, roles, log });
+  const postgres = config === 'site' ? await startPostgres() : undefined;
+  const run = await startPlantRun({ seed: 7, speed: 1, portOffset: offset, roles, log, ...(postgres ? { jobDb: { url: postgres.url } } : {}) }).catch((err: unknown) => {
+    postgres?.stop();
+    throw err;
+  });
   let mosquitto: { child: ChildProcess; port: number } | undefined;
-  let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
   try {
     if (config === 'site') {
       mosquitto = await startMosquitto(join(run.runDir, 'mosquitto'));
       for (const p of run.programs) if (p.env.MQTT_URL) p.env.MQTT_URL = `mqtt://127.0.0.1:${mosquitto.port}`;
-      postgres = await startPostgres();
-      const jm = run.byRole('job-manager');
-      delete jm.env.JM_DATA_DIR;
-      jm.env.DATABASE_URL = postgres.url;
     }
     // the cloud runs so that the publisher delivers as it does in the plant, but the edge does not wait for it
     for (const p of run.programs) run.sup.start(p);

@@ -92,4 +92,15 @@ export function testPostgresUrl(): string {
   return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 }
 
+/** Drops a PostgreSQL schema and everything in it (a test's or a benchmark's own). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`drop schema if exists "${schema.replace(/"/g, '""')}" cascade`);
+  } finally {
+    await c.end();
+  }
+}
+
 export { sql };

@@ -81,11 +81,15 @@ export const podNodeArgs = ['--lite-mode', '--max-semi-space-size=1'];
  */
 export const podMallocEnv = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '16384' };
 /**
- * The job manager: a small young generation and no optimising compiler for its JavaScript (a few
- * queries a second), with the pods' malloc settings: 119 -> 85 MB on PostgreSQL (bench:edge). Not
- * lite mode, which turns off the WebAssembly that PGlite and fetch (undici) run on.
+ * The job manager on PGlite (embedded): a small young generation and no optimising compiler for its
+ * JavaScript (a few queries a second), with the pods' malloc settings: not lite mode, which turns
+ * off the WebAssembly PGlite runs on. On a PostgreSQL server (the site's) it needs no WebAssembly
+ * and runs in lite mode as the pods (bench:edge): its HTTP calls are node:http, and fetch is off,
+ * since the PostgreSQL client's first look at the global Response would load fetch's WebAssembly
+ * parser and end the process.
  */
 export const jobManagerNodeArgs = ['--max-semi-space-size=1', '--no-opt'];
+export const jobManagerOnPostgresNodeArgs = [...podNodeArgs, '--no-experimental-fetch'];
 /**
  * The broker and the data publisher: a small young generation and the pods' malloc settings (the
  * plant's few hundred messages a second need no 16 MB nursery); the optimising compiler stays for

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPlantFile, loadPlant, repoRoot, type Plant } from '@plant-twin/plant-model';
 import { jsonRequest, type Logger } from '@plant-twin/runtime';
-import { derivePlantDeployment, podName, type Program, type ProgramRole } from './deployment.js';
+import { derivePlantDeployment, jobManagerOnPostgresNodeArgs, podName, type Program, type ProgramRole } from './deployment.js';
 import { ensureLocalTls, ensurePrivateDir, localAddressing, loadOrCreatePlantSecrets, writeLocalSite } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
@@ -18,6 +18,8 @@ export interface PlantRunOptions {
   simStart?: number;
   /** the cloud on PostgreSQL in this schema (default: PGlite in the run dir) */
   cloudDb?: { url: string; schema: string };
+  /** the job manager on PostgreSQL, as at a site, in this schema (default: PGlite in the run dir) */
+  jobDb?: { url: string; schema?: string };
   log: Logger;
   /** LOG_LEVEL of every program */
   logLevel?: string;
@@ -74,6 +76,12 @@ export async function startPlantRun(o: PlantRunOptions): Promise<PlantRun> {
   if (cloud && o.cloudDb) {
     delete cloud.env.CLOUD_DATA_DIR;
     Object.assign(cloud.env, { DATABASE_URL: o.cloudDb.url, CLOUD_DB_SCHEMA: o.cloudDb.schema });
+  }
+  const jobManager = programs.find((p) => p.role === 'job-manager');
+  if (jobManager && o.jobDb) {
+    delete jobManager.env.JM_DATA_DIR;
+    Object.assign(jobManager.env, { DATABASE_URL: o.jobDb.url, ...(o.jobDb.schema ? { JM_DB_SCHEMA: o.jobDb.schema } : {}) });
+    jobManager.nodeArgs = jobManagerOnPostgresNodeArgs;
   }
   const ca = tls ? readFileSync(tls.caFile, 'utf8') : undefined;
   const sup = new ProcessSupervisor({ repoRoot, logDir: join(runDir, 'logs'), secrets, log: o.log, ...(ca ? { ca } : {}) });

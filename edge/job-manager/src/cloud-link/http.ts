@@ -1,6 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Unreachable, type HttpResult } from '../http-client.js';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { requestJson, type HttpResult } from '../http-client.js';
 
 export interface CloudEndpoint {
   /** https://… (http:// only for tests on one machine) */
@@ -28,35 +28,7 @@ export class CloudHttp {
 
   /** A refused connection rejects with Unreachable; `signal` aborts the request (a long poll at stop). */
   call(method: string, path: string, opts: { body?: unknown; timeoutMs: number; signal?: AbortSignal }): Promise<HttpResult> {
-    const url = new URL(path, this.base);
-    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers = { authorization: `Bearer ${this.ep.token}`, 'x-edge-id': this.ep.edgeId, accept: 'application/json', ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) };
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      let sent = false;
-      const req = request(url, { method, headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => reject(new Unreachable(url.href, err, true)));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = null;
-          try {
-            body = text ? JSON.parse(text) : null;
-          } catch {
-            body = { error: text.slice(0, 200) };
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      });
-      req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })));
-      // one listener per request, removed with it: the link's signal lives as long as the link
-      const abort = () => req.destroy(new Error('stopped'));
-      opts.signal?.addEventListener('abort', abort, { once: true });
-      req.on('close', () => opts.signal?.removeEventListener('abort', abort));
-      req.on('error', (err) => reject(new Unreachable(url.href, err, sent && (err as { code?: string }).code !== 'ECONNREFUSED')));
-      req.end(payload, () => (sent = true));
-    });
+    return requestJson(new URL(path, this.base).href, { method, headers: { authorization: `Bearer ${this.ep.token}`, 'x-edge-id': this.ep.edgeId }, ...opts, agent: this.agent });
   }
 
   close(): void {

@@ -1,10 +1,9 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testPostgresUrl } from '@plant-twin/db';
+import { dropSchema, testPostgresUrl } from '@plant-twin/db';
 import { loadPlant, repoRoot } from '@plant-twin/plant-model';
 import { startErpSim, type ErpSim } from '@plant-twin/erp-sim';
-import pg from 'pg';
 import { startJobManager, type JobManager, type JobManagerOptions } from '../service.js';
 import { FakeAgent, quietLog } from './fake-agent.js';
 
@@ -60,12 +59,7 @@ export function dbTargets(): (() => DbTarget)[] {
         name: 'postgres',
         prepare: async () => undefined,
         options: () => ({ databaseUrl: url, schema }),
-        cleanup: async () => {
-          const c = new pg.Client({ connectionString: url });
-          await c.connect();
-          await c.query(`drop schema if exists ${schema} cascade`);
-          await c.end();
-        },
+        cleanup: () => dropSchema(url, schema),
       };
     },
   ];
