@@ -63,6 +63,7 @@ export async function openHall(browser: Browser, plant: Plant): Promise<HallOpen
     });
     await page.goto('/?bench');
     await page.waitForFunction((n) => window.__hallBench?.machines() === n && document.querySelectorAll('a.tile').length === n, plant.machines.length, { timeout: 120_000 });
+    await settle(page);
     const jsKbGz = (await Promise.all(scripts)).reduce((a, b) => a + b, 0) / 1024;
     return { page, jsKbGz, close: async () => (stopAlive(), await context.close(), await tc.close()) };
   } catch (e) {
@@ -70,6 +71,26 @@ export async function openHall(browser: Browser, plant: Plant): Promise<HallOpen
     await tc.close();
     throw e;
   }
+}
+
+/**
+ * Until the page has finished loading: the live link up (its snapshot and resync take the hall from
+ * the REST answer to the live state: tiles and colours change once more) and no frame drawn for a
+ * second. Measuring before that counted the load's last frame as an idle render, and its tile and
+ * colour updates for 500 machines as long tasks of the animation.
+ */
+async function settle(page: Page): Promise<void> {
+  await page.waitForSelector('.live.s-up', { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const w = window as unknown as { __hallBench: Hook; __settle?: { renders: number; at: number } };
+      const renders = w.__hallBench.renders();
+      if (w.__settle?.renders !== renders) w.__settle = { renders, at: performance.now() };
+      return performance.now() - w.__settle.at > 1000;
+    },
+    undefined,
+    { polling: 100, timeout: 60_000 },
+  );
 }
 
 /** `n` measured frames with every machine animating (after a warm-up), in ms. */

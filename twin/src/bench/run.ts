@@ -33,7 +33,7 @@ async function frameFigures(browser: Browser) {
   log(`hall: ${plant.machines.length} machines, ${runs} runs of ${framesPerRun} frames`);
   const hall = await openHall(browser, plant);
   try {
-    const idle = await idleRendersPerS(hall.page, '__hallBench', 5);
+    const idle = await idleRendersPerS(hall.page, '__hallBench', 10);
     const ours = [];
     for (let r = 0; r < runs; r++) ours.push(summary(await measureFrames(hall.page, '__hallBench', framesPerRun)));
     const drawCalls = await hall.page.evaluate(() => window.__hallBench!.drawCalls());
