@@ -27,7 +27,8 @@ export interface TwinCloud {
 const edgeId = 'edge-twin';
 
 export async function startTwinCloud(plant: Plant, o: { liveIntervalMs?: number } = {}): Promise<TwinCloud> {
-  const log = createLogger('twin-browser');
+  // stderr: the benchmark's stdout is its JSON
+  const log = createLogger('twin-browser', {}, process.stderr);
   log.level = 'warn';
   const tls = await selfSignedTls();
   const edgeToken = randomBytes(24).toString('base64url');
@@ -39,6 +40,7 @@ export async function startTwinCloud(plant: Plant, o: { liveIntervalMs?: number 
       edgeCredentials: { [edgeId]: await hashSecret(edgeToken) },
       tls,
       printAdminPassword: false,
+      metricsToken: randomBytes(24).toString('base64url'),
       ...(o.liveIntervalMs ? { liveIntervalMs: o.liveIntervalMs } : {}),
     },
     log,

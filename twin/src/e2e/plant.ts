@@ -49,7 +49,8 @@ export interface TwinPlantOptions {
 const testPassword = (role: string) => `e2e-${role}-pw-${Math.random().toString(36).slice(2, 10)}`;
 
 export async function startTwinPlant(o: TwinPlantOptions): Promise<TwinPlant> {
-  const log = createLogger('twin-e2e');
+  // stderr: the benchmark's stdout is its JSON
+  const log = createLogger('twin-e2e', {}, process.stderr);
   log.level = 'warn';
   const run = await startPlantRun({ seed: o.seed ?? 7, speed: o.speed ?? 1, portOffset: o.portOffset, log, ...(o.simStart !== undefined ? { simStart: o.simStart } : {}), ...(o.plantFile ? { plantFile: o.plantFile } : {}) });
   try {
