@@ -4,8 +4,9 @@ import { Server } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveConnection } from './connection.svelte.js';
+import { MachineValues } from './machine.svelte.js';
 import { PlantLive } from './plant.svelte.js';
-import type { LiveSnapshot, MachineListItem, MachineStatus } from '../api/types.js';
+import type { CurrentValuesAnswer, LiveSnapshot, MachineListItem, MachineStatus } from '../api/types.js';
 
 /** A real socket.io hub on an ephemeral port that can be stopped and started again on the same port. */
 class Hub {
@@ -110,5 +111,34 @@ describe('live connection against a real socket.io hub', () => {
     await until('events delivered', () => seen.length === 50);
     offs.forEach((off) => off());
     expect(socket.listeners('plant')).toHaveLength(0);
+  });
+  it("a machine's values are read after its room is joined: a change just before the join is not lost", async () => {
+    hub = new Hub();
+    await hub.start();
+    // the stored value, and the hub's room: the value changes as the subscribe arrives, its event goes
+    // to the room before this socket is in it (the worst moment), then the join is answered
+    let stored = 1500;
+    hub.io.on('connection', (s) =>
+      s.on('subscribe', (id: string, ack: (a: { ok: boolean }) => void) => {
+        stored = 1611;
+        hub.io.to(`machine:${id}`).emit('machine', { machineId: id, values: { tonnage_limit: { value: stored, quality: 'good', ts: Date.now() } } });
+        void s.join(`machine:${id}`);
+        ack({ ok: true });
+      }),
+    );
+    const fetchCurrent = async (id: string): Promise<CurrentValuesAnswer> =>
+      ({ machineId: id, status: status(id, 'running', Date.now()), values: [{ name: 'tonnage_limit', value: stored, quality: 'good', ts: Date.now() }] }) as CurrentValuesAnswer;
+    conn = new LiveConnection((opts) => ioClient(`http://127.0.0.1:${hub.port}`, { ...opts, transports: ['websocket'] }));
+    const values = new MachineValues(conn, 'PRS-01', fetchCurrent);
+    const detach = values.attach();
+    conn.start();
+    await until('the value after the join', () => values.values.tonnage_limit?.value === 1611);
+    // and on a socket that is already up when the view opens (navigating within the app)
+    detach();
+    stored = 1500;
+    const again = new MachineValues(conn, 'PRS-01', fetchCurrent);
+    const detachAgain = again.attach();
+    await until('the value after the second join', () => again.values.tonnage_limit?.value === 1611);
+    detachAgain();
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Live values of one machine: joins its hub room (again after every reconnect: the server forgets rooms
- * with the socket), takes `machine` events, and on every (re)connect fetches GET /machines/:id/current.
+ * with the socket), takes `machine` events, and fetches GET /machines/:id/current once the hub has
+ * answered the join: a value that changed before the join is in that answer, one after it comes as an
+ * event (read before the join, a change in between was shown nowhere until the tag changed again).
  * One entry per tag of the machine; leaving the view unsubscribes.
  */
 import { api } from '../api/index.js';
@@ -20,9 +22,8 @@ export class MachineValues {
 
   attach(): () => void {
     const offs = [
-      this.conn.onConnect((s) => void s.emit('subscribe', this.machineId)),
+      this.conn.onConnect((s) => void s.emit('subscribe', this.machineId, () => void this.resync())),
       this.conn.on<LiveMachineEvent>('machine', (e) => this.apply(e)),
-      this.conn.onResync(() => this.resync()),
     ];
     void this.resync();
     return () => {
