@@ -223,6 +223,7 @@ export class HallModel {
     (this.floor.material as THREE.MeshBasicMaterial).color.set(p.floor).multiplyScalar(this.floorLight);
     (this.grid.material as THREE.LineBasicMaterial).color.set(p.grid);
     this.machines.forEach((_, i) => this.applyLook(i));
+    this.placeMarkers();
   }
 
   /** Sets how a machine is drawn; returns true when something changed (the caller renders then). */
@@ -231,6 +232,8 @@ export class HallModel {
     if (!old || (old.tone === look.tone && old.alarm === look.alarm && old.selected === look.selected)) return false;
     this.looks[i] = { ...look };
     this.applyLook(i);
+    // the markers are laid out for all machines at once: only an alarm's change moves them
+    if (old.alarm !== look.alarm) this.placeMarkers();
     return true;
   }
 
@@ -268,7 +271,6 @@ export class HallModel {
     this.detail.paint(i, colourOf, look.tone === 'nodata');
     this.coarse.paint(i, colourOf, look.tone === 'nodata');
     this.plates.paint(i, () => (look.selected ? p.focus : p.light), false);
-    this.placeMarkers();
   }
 
   // markers float above the machines with an active alarm: as many instances as alarms, none drawn for the rest
