@@ -32,6 +32,7 @@ import {
   readJsonBody,
   serviceRegistry,
   validate,
+  urlHost,
   type HttpAnswer,
   type Logger,
 } from '@plant-twin/runtime';
@@ -244,10 +245,9 @@ export async function startAndon(o: AndonOptions): Promise<Andon> {
   });
   mqtt.start();
   const port = (server.address() as AddressInfo).port;
-  const host = o.host === '0.0.0.0' || o.host === '::' || o.host === undefined ? '127.0.0.1' : o.host;
   log.info({ port, host: o.host ?? '127.0.0.1', https, devices: sessions.deviceCount }, 'andon listening');
   return {
-    url: `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${https ? 'https' : 'http'}://${urlHost(o.host ?? '127.0.0.1')}:${port}`,
     port,
     board,
     get brokerUp() {

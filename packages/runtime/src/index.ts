@@ -9,3 +9,4 @@ export * from './tls.js';
 export * from './secret-hash.js';
 export * from './random.js';
 export * from './json-request.js';
+export * from './reachable-host.js';

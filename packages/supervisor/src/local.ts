@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { localSiteFile, type Plant } from '@plant-twin/plant-model';
-import { selfSignedTls } from '@plant-twin/runtime';
+import { reachableHost, selfSignedTls } from '@plant-twin/runtime';
 import { derivedSecrets, podName, secretKeys, type Addressing } from './deployment.js';
 
 /** Fixed local ports of the simulated plant (machine endpoints come from plant/sites/local.yaml). */
@@ -18,12 +18,6 @@ export const localPorts = {
   brokerHealth: 12210,
   firstPod: 12001,
 } as const;
-
-/**
- * Where the programs of a local plant reach each other: at the address they bind (`--host`), or at
- * 127.0.0.1 when they bind every interface.
- */
-export const reachableHost = (bindHost: string) => (bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost);
 
 export function localAddressing(plant: Plant, runDir: string, portOffset = 0, bindHost = '127.0.0.1'): Addressing {
   const pods = new Map(plant.machines.map((m, i) => [podName(m.id), localPorts.firstPod + i]));

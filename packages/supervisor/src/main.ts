@@ -3,9 +3,9 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultPlantFile, loadPlant, localSiteFile, repoRoot } from '@plant-twin/plant-model';
-import { createLogger } from '@plant-twin/runtime';
+import { createLogger, reachableHost, urlHost } from '@plant-twin/runtime';
 import { derivePlantDeployment, programArgv, type Program } from './deployment.js';
-import { ensureLocalTls, ensurePrivateDir, localAddressing, loadOrCreatePlantSecrets, reachableHost, writeLocalSite } from './local.js';
+import { ensureLocalTls, ensurePrivateDir, localAddressing, loadOrCreatePlantSecrets, writeLocalSite } from './local.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 
 const help = `npm start [-- options]   run the whole simulated plant on this machine
@@ -129,8 +129,7 @@ const launch = (p: Program): Promise<boolean> => {
 const ready = await Promise.all(programs.map(launch));
 if (stopping) process.exit(0);
 
-const urlHost = isIP(reachableHost(host)) === 6 ? `[${reachableHost(host)}]` : reachableHost(host);
-const url = (p: Program) => (p.httpPort ? `${p.https ? 'https' : 'http'}://${urlHost}:${p.httpPort}` : '');
+const url = (p: Program) => (p.httpPort ? `${p.https ? 'https' : 'http'}://${urlHost(host)}:${p.httpPort}` : '');
 console.log('');
 console.log('program            ready  url');
 programs.forEach((p, i) => console.log(`${p.name.padEnd(18)} ${(ready[i] ? 'yes' : 'NO').padEnd(6)} ${url(p)}`));
